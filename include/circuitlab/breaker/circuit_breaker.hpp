@@ -1,0 +1,162 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "circuitlab/breaker/breaker_config.hpp"
+#include "circuitlab/breaker/clock.hpp"
+#include "circuitlab/breaker/state.hpp"
+#include "circuitlab/breaker/window.hpp"
+
+namespace circuitlab::breaker {
+
+/// How a finished call counts. Classification lives outside the core (lab/outcome.hpp).
+enum class Outcome {
+    success,
+    failure,
+    ignored,  ///< Neither: frees a trial slot, touches no count.
+};
+
+/// One state change, with its cause and the window as it was just before the change.
+struct Transition {
+    std::string breaker;
+    State from = State::closed;
+    State to = State::closed;
+    std::string reason;
+    WindowCounts window;       ///< Counts the decision was taken on (before clearing).
+    std::uint64_t generation;  ///< Generation entered by this transition.
+};
+
+/// The one-line text of a transition:
+/// `breaker midline->backline: closed -> open (failure rate 60.0% >= 50.0% over 10 calls)`.
+std::string describe(const Transition& transition);
+
+/// Called once per transition, after the breaker's lock is released, on the thread that
+/// caused it. Must not throw.
+using TransitionObserver = std::function<void(const Transition&)>;
+
+/// A call was not let through.
+struct Rejection {
+    State state = State::open;
+    std::chrono::milliseconds retry_after{0};  ///< When asking again may succeed (>= 0).
+};
+
+/// A point-in-time view of a breaker, for status pages.
+struct Snapshot {
+    State state = State::closed;
+    WindowCounts window;
+    std::uint64_t generation = 0;
+    std::size_t consecutive_failures = 0;
+    std::size_t trials_in_flight = 0;
+    /// Time left before an open breaker lets a probe through; 0 when a probe is due.
+    std::optional<std::chrono::milliseconds> next_probe_in;
+};
+
+class CircuitBreaker;
+
+/// The right to make one call. Complete it exactly once with the outcome; a permit
+/// destroyed without an outcome counts as ignored (frees its trial slot). Move-only.
+class Permit {
+public:
+    Permit(Permit&& other) noexcept;
+    Permit& operator=(Permit&& other) noexcept;
+    Permit(const Permit&) = delete;
+    Permit& operator=(const Permit&) = delete;
+    ~Permit();
+
+    /// Records the outcome; the duration is measured on the breaker's clock since the
+    /// permit was given. A second call does nothing.
+    void complete(Outcome outcome);
+
+    /// Generation of the breaker when the permit was given.
+    std::uint64_t generation() const { return generation_; }
+
+private:
+    friend class CircuitBreaker;
+    Permit(std::shared_ptr<CircuitBreaker> breaker,
+           std::uint64_t generation,
+           Clock::time_point started,
+           bool trial);
+
+    std::shared_ptr<CircuitBreaker> breaker_;
+    std::uint64_t generation_ = 0;
+    Clock::time_point started_;
+    bool trial_ = false;
+};
+
+/// The breaker: state machine, window and generation. Thread-safe; one mutex guards the
+/// bookkeeping, observers are called outside it. Deadlines (open -> half-open, half-open
+/// timing out) are evaluated lazily against the clock: there is no background timer.
+class CircuitBreaker : public std::enable_shared_from_this<CircuitBreaker> {
+public:
+    /// The config must be valid (see validate); the clock must outlive the breaker.
+    static std::shared_ptr<CircuitBreaker> create(std::string name,
+                                                  BreakerConfig config,
+                                                  const Clock& clock,
+                                                  TransitionObserver observer = {});
+
+    /// Asks to make a call: a permit, or a rejection saying why and for how long.
+    std::variant<Permit, Rejection> try_acquire();
+
+    /// Current state, after applying any deadline that has passed.
+    State state();
+
+    /// State, counts and timers, after applying any deadline that has passed.
+    Snapshot snapshot();
+
+    /// Operator action: moves to any state (forced ones included), as a transition with
+    /// the given reason. Moving to closed starts a fresh window. Returns false (and does
+    /// nothing) when the move is illegal, e.g. open -> metrics_only is fine but
+    /// closed -> half_open is not.
+    bool force(State to, const std::string& reason = "forced by operator");
+
+    const std::string& name() const { return name_; }
+    const BreakerConfig& config() const { return config_; }
+
+private:
+    struct Private {};
+
+public:
+    CircuitBreaker(Private, std::string name, BreakerConfig config, const Clock& clock,
+                   TransitionObserver observer);
+
+private:
+    friend class Permit;
+
+    using Events = std::vector<Transition>;
+
+    void on_complete(std::uint64_t generation, Clock::time_point started, bool trial,
+                     Outcome outcome);
+    void record_closed(bool failure, bool slow, Events& events);
+    void record_trial(bool failure, bool slow, Events& events);
+    void apply_deadlines(Clock::time_point now, Events& events);
+    std::optional<std::string> trip_reason() const;
+    std::string trial_verdict(bool& reopen) const;
+    void transition_to(State to, std::string reason, Events& events);
+    std::chrono::milliseconds retry_after(Clock::time_point now) const;
+    void notify(const Events& events) const;
+
+    const std::string name_;
+    const BreakerConfig config_;
+    const Clock& clock_;
+    const TransitionObserver observer_;
+
+    std::mutex mutex_;
+    State state_ = State::closed;
+    std::uint64_t generation_ = 0;
+    CountWindow window_;
+    std::size_t consecutive_failures_ = 0;
+    Clock::time_point open_until_{};
+    Clock::time_point half_open_until_{};
+    std::size_t trials_in_flight_ = 0;
+    CountWindow trials_;
+};
+
+}  // namespace circuitlab::breaker

@@ -1,0 +1,108 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+
+namespace circuitlab::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using Verb = boost::beast::http::verb;
+
+/// One decoded query parameter, in the order it appeared.
+struct QueryParam {
+    std::string name;
+    std::string value;
+};
+
+/// Documentation of one query parameter of a route, for the OpenAPI document.
+struct ParamDoc {
+    std::string name;
+    std::string description;
+    std::vector<std::string> allowed;  ///< Accepted values; empty means any string.
+};
+
+/// Documentation of one possible answer of a route.
+struct AnswerDoc {
+    int status = 200;
+    std::string description;
+    std::string example_json;  ///< Example body; empty means none.
+    std::string content_type = "application/json";
+};
+
+/// Everything the OpenAPI generator needs to know about a route.
+struct RouteDoc {
+    std::string summary;
+    std::string description;
+    std::string tag;
+    std::vector<ParamDoc> query;
+    std::vector<AnswerDoc> answers;
+    bool hidden = false;  ///< Served but left out of the document (static assets).
+};
+
+/// What a handler sees of a request. Valid for the duration of the handler only.
+struct RequestContext {
+    const Request& request;
+    std::string_view path;                          ///< Target without the query string.
+    std::vector<QueryParam> query;                  ///< Percent-decoded query parameters.
+    std::map<std::string, std::string> path_params; ///< Values of `{name}` segments.
+    std::string request_id;                         ///< Sanitised X-Request-ID of this request.
+
+    /// First value of a query parameter, or nullptr when absent.
+    const std::string* query_value(std::string_view name) const;
+};
+
+/// A route handler: a coroutine producing the answer. It never throws on bad input;
+/// a thrown exception becomes a 500 JSON answer and an error log line.
+using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>;
+
+/// One route: method, path pattern and handler. A pattern segment `{name}` matches any
+/// single non-empty segment; a pattern ending in `*` matches any rest (static assets).
+struct Route {
+    Verb method = Verb::get;
+    std::string pattern;
+    Handler handler;
+    RouteDoc doc;
+};
+
+/// Result of looking a request up in the router.
+struct Match {
+    const Route* route = nullptr;                    ///< Null when nothing matched.
+    std::map<std::string, std::string> path_params;  ///< Filled when route is set.
+    std::vector<Verb> allowed;                       ///< Methods for the path when 405.
+};
+
+/// The route table of a process. Filled once at start-up, then read-only and safe to
+/// share between threads.
+class Router {
+public:
+    /// Adds a route. Throws std::invalid_argument on a duplicate method and pattern.
+    void add(Route route);
+
+    /// Finds the route for a method and a path (no query string). When no route matches
+    /// the path, `route` is null and `allowed` empty (404); when the path matches with
+    /// other methods only, `route` is null and `allowed` lists them (405).
+    Match match(Verb method, std::string_view path) const;
+
+    /// Every route, in the order added.
+    const std::vector<Route>& routes() const { return routes_; }
+
+private:
+    std::vector<Route> routes_;
+};
+
+/// Builds a JSON error answer `{"error": message}` with the given status.
+Response json_error(boost::beast::http::status status, std::string_view message, unsigned version = 11);
+
+/// Builds a JSON answer from an already serialised body.
+Response json_response(boost::beast::http::status status, std::string body, unsigned version = 11);
+
+}  // namespace circuitlab::http

@@ -1,0 +1,301 @@
+#include "circuitlab/breaker/circuit_breaker.hpp"
+
+#include <cstdio>
+#include <utility>
+
+namespace circuitlab::breaker {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string format(const char* pattern, auto... args) {
+    char text[160];
+    std::snprintf(text, sizeof text, pattern, args...);
+    return text;
+}
+
+double seconds(milliseconds value) { return static_cast<double>(value.count()) / 1000.0; }
+
+milliseconds ceil_ms(Clock::duration value) {
+    if (value <= Clock::duration::zero()) {
+        return milliseconds{0};
+    }
+    return std::chrono::ceil<milliseconds>(value);
+}
+
+std::string rate_reason(const char* what, double rate, const char* op, double threshold,
+                        std::size_t calls) {
+    return format("%s %.1f%% %s %.1f%% over %zu calls", what, rate, op, threshold, calls);
+}
+
+}  // namespace
+
+std::string describe(const Transition& transition) {
+    std::string text = "breaker " + transition.breaker + ": ";
+    text += to_string(transition.from);
+    text += " -> ";
+    text += to_string(transition.to);
+    return text + " (" + transition.reason + ")";
+}
+
+// --- Permit ---------------------------------------------------------------------------
+
+Permit::Permit(std::shared_ptr<CircuitBreaker> breaker, std::uint64_t generation,
+               Clock::time_point started, bool trial)
+    : breaker_(std::move(breaker)), generation_(generation), started_(started), trial_(trial) {}
+
+Permit::Permit(Permit&& other) noexcept
+    : breaker_(std::move(other.breaker_)),
+      generation_(other.generation_),
+      started_(other.started_),
+      trial_(other.trial_) {}
+
+Permit& Permit::operator=(Permit&& other) noexcept {
+    if (this != &other) {
+        complete(Outcome::ignored);
+        breaker_ = std::move(other.breaker_);
+        generation_ = other.generation_;
+        started_ = other.started_;
+        trial_ = other.trial_;
+    }
+    return *this;
+}
+
+Permit::~Permit() { complete(Outcome::ignored); }
+
+void Permit::complete(Outcome outcome) {
+    if (!breaker_) {
+        return;
+    }
+    auto breaker = std::move(breaker_);
+    breaker->on_complete(generation_, started_, trial_, outcome);
+}
+
+// --- CircuitBreaker -------------------------------------------------------------------
+
+std::shared_ptr<CircuitBreaker> CircuitBreaker::create(std::string name, BreakerConfig config,
+                                                       const Clock& clock,
+                                                       TransitionObserver observer) {
+    return std::make_shared<CircuitBreaker>(Private{}, std::move(name), config, clock,
+                                            std::move(observer));
+}
+
+CircuitBreaker::CircuitBreaker(Private, std::string name, BreakerConfig config,
+                               const Clock& clock, TransitionObserver observer)
+    : name_(std::move(name)),
+      config_(config),
+      clock_(clock),
+      observer_(std::move(observer)),
+      window_(config.window_size),
+      trials_(config.half_open_calls) {}
+
+std::variant<Permit, Rejection> CircuitBreaker::try_acquire() {
+    Events events;
+    std::variant<Permit, Rejection> result = Rejection{};
+    {
+        std::lock_guard lock(mutex_);
+        const auto now = clock_.now();
+        apply_deadlines(now, events);
+
+        if (state_ == State::open && now >= open_until_) {
+            transition_to(State::half_open,
+                          format("wait of %.1f s over", seconds(config_.wait_in_open)), events);
+        }
+
+        if (permits_freely(state_)) {
+            result = Permit(shared_from_this(), generation_, now, false);
+        } else if (state_ == State::half_open &&
+                   trials_in_flight_ + trials_.counts().calls < config_.half_open_calls) {
+            ++trials_in_flight_;
+            result = Permit(shared_from_this(), generation_, now, true);
+        } else {
+            result = Rejection{state_, retry_after(now)};
+        }
+    }
+    notify(events);
+    return result;
+}
+
+State CircuitBreaker::state() { return snapshot().state; }
+
+Snapshot CircuitBreaker::snapshot() {
+    Events events;
+    Snapshot view;
+    {
+        std::lock_guard lock(mutex_);
+        const auto now = clock_.now();
+        apply_deadlines(now, events);
+
+        view.state = state_;
+        view.window = state_ == State::half_open ? trials_.counts() : window_.counts();
+        view.generation = generation_;
+        view.consecutive_failures = consecutive_failures_;
+        view.trials_in_flight = trials_in_flight_;
+        if (state_ == State::open) {
+            view.next_probe_in = ceil_ms(open_until_ - now);
+        }
+    }
+    notify(events);
+    return view;
+}
+
+bool CircuitBreaker::force(State to, const std::string& reason) {
+    Events events;
+    {
+        std::lock_guard lock(mutex_);
+        if (!is_legal_transition(state_, to)) {
+            return false;
+        }
+        transition_to(to, reason, events);
+    }
+    notify(events);
+    return true;
+}
+
+void CircuitBreaker::on_complete(std::uint64_t generation, Clock::time_point started,
+                                 bool trial, Outcome outcome) {
+    Events events;
+    {
+        std::lock_guard lock(mutex_);
+        const auto now = clock_.now();
+        apply_deadlines(now, events);
+
+        // A result from an earlier generation says nothing about the current state.
+        if (generation == generation_) {
+            const bool slow = now - started >= config_.slow_call_duration;
+            const bool failure = outcome == Outcome::failure;
+            if (trial) {
+                --trials_in_flight_;
+            }
+            if (outcome != Outcome::ignored) {
+                if (trial) {
+                    record_trial(failure, slow, events);
+                } else {
+                    record_closed(failure, slow, events);
+                }
+            }
+        }
+    }
+    notify(events);
+}
+
+void CircuitBreaker::record_closed(bool failure, bool slow, Events& events) {
+    if (state_ == State::disabled) {
+        return;
+    }
+    window_.record(failure, slow);
+    consecutive_failures_ = failure ? consecutive_failures_ + 1 : 0;
+    if (state_ != State::closed) {
+        return;  // metrics_only records but never trips.
+    }
+    if (auto reason = trip_reason()) {
+        transition_to(State::open, std::move(*reason), events);
+    }
+}
+
+void CircuitBreaker::record_trial(bool failure, bool slow, Events& events) {
+    trials_.record(failure, slow);
+    if (trials_.counts().calls < config_.half_open_calls) {
+        return;
+    }
+    bool reopen = false;
+    std::string reason = trial_verdict(reopen);
+    transition_to(reopen ? State::open : State::closed, std::move(reason), events);
+}
+
+std::optional<std::string> CircuitBreaker::trip_reason() const {
+    const std::size_t limit = config_.consecutive_failures;
+    if (limit > 0 && consecutive_failures_ >= limit) {
+        return format("%zu consecutive failures", consecutive_failures_);
+    }
+
+    const WindowCounts& counts = window_.counts();
+    if (counts.calls < config_.minimum_calls) {
+        return std::nullopt;
+    }
+    const double failure_rate = *counts.failure_rate();
+    if (failure_rate >= config_.failure_rate_threshold) {
+        return rate_reason("failure rate", failure_rate, ">=", config_.failure_rate_threshold,
+                           counts.calls);
+    }
+    const double slow_rate = *counts.slow_call_rate();
+    if (slow_rate >= config_.slow_call_rate_threshold) {
+        return rate_reason("slow-call rate", slow_rate, ">=", config_.slow_call_rate_threshold,
+                           counts.calls);
+    }
+    return std::nullopt;
+}
+
+std::string CircuitBreaker::trial_verdict(bool& reopen) const {
+    const WindowCounts& counts = trials_.counts();
+    const double failure_rate = *counts.failure_rate();
+    const double slow_rate = *counts.slow_call_rate();
+    reopen = true;
+    if (failure_rate >= config_.failure_rate_threshold) {
+        return rate_reason("trial failure rate", failure_rate, ">=",
+                           config_.failure_rate_threshold, counts.calls);
+    }
+    if (slow_rate >= config_.slow_call_rate_threshold) {
+        return rate_reason("trial slow-call rate", slow_rate, ">=",
+                           config_.slow_call_rate_threshold, counts.calls);
+    }
+    reopen = false;
+    return rate_reason("trial failure rate", failure_rate, "<", config_.failure_rate_threshold,
+                       counts.calls);
+}
+
+void CircuitBreaker::apply_deadlines(Clock::time_point now, Events& events) {
+    if (state_ != State::half_open || now < half_open_until_) {
+        return;
+    }
+    const std::size_t finished = trials_.counts().calls;
+    transition_to(State::open,
+                  format("%zu of %zu trial calls unfinished after %.1f s",
+                         config_.half_open_calls - finished, config_.half_open_calls,
+                         seconds(config_.max_wait_in_half_open)),
+                  events);
+}
+
+void CircuitBreaker::transition_to(State to, std::string reason, Events& events) {
+    const State from = state_;
+    const WindowCounts before = from == State::half_open ? trials_.counts() : window_.counts();
+
+    state_ = to;
+    ++generation_;
+    window_.clear();
+    trials_.clear();
+    consecutive_failures_ = 0;
+    trials_in_flight_ = 0;
+
+    const auto now = clock_.now();
+    if (to == State::open) {
+        open_until_ = now + config_.wait_in_open;
+    }
+    if (to == State::half_open) {
+        half_open_until_ = now + config_.max_wait_in_half_open;
+    }
+    events.push_back(Transition{name_, from, to, std::move(reason), before, generation_});
+}
+
+milliseconds CircuitBreaker::retry_after(Clock::time_point now) const {
+    switch (state_) {
+        case State::open:
+            return ceil_ms(open_until_ - now);
+        case State::half_open:
+            return ceil_ms(half_open_until_ - now);
+        default:
+            return config_.wait_in_open;
+    }
+}
+
+void CircuitBreaker::notify(const Events& events) const {
+    if (!observer_) {
+        return;
+    }
+    for (const Transition& transition : events) {
+        observer_(transition);
+    }
+}
+
+}  // namespace circuitlab::breaker
