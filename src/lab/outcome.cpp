@@ -1,0 +1,27 @@
+#include "circuitlab/lab/outcome.hpp"
+
+namespace circuitlab::lab {
+
+bool is_shed(const http::Response& response) {
+    return response.result_int() == 503 && response.find("X-Circuit-Open") != response.end();
+}
+
+breaker::Outcome classify(const http::CallResult& result, const OutcomePolicy& policy) {
+    using breaker::Outcome;
+    switch (result.error) {
+        case http::CallError::none:
+            break;
+        case http::CallError::cancelled:
+            return Outcome::ignored;
+        default:
+            return Outcome::failure;
+    }
+    const http::Response& response = *result.response;
+    if (is_shed(response)) {
+        return policy.shed_is_failure ? Outcome::failure : Outcome::ignored;
+    }
+    return response.result_int() >= policy.failure_status_min ? Outcome::failure
+                                                              : Outcome::success;
+}
+
+}  // namespace circuitlab::lab

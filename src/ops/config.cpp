@@ -1,0 +1,456 @@
+#include "circuitlab/ops/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <sstream>
+#include <thread>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "circuitlab/http/client.hpp"
+
+namespace circuitlab::ops {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+/// One setting: its variable, its help line and how to read and show it.
+struct Setting {
+    std::string name;  ///< Environment variable; the flag is its lower-case dashed form.
+    std::string help;
+    std::function<void(Config&, const std::string&)> parse;
+    std::function<std::string(const Config&)> show;
+};
+
+std::string flag_of(const std::string& name) {
+    std::string flag = "--";
+    for (char c : name) {
+        flag += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return flag;
+}
+
+[[noreturn]] void fail(const std::string& name, const std::string& expected,
+                       const std::string& value) {
+    throw ConfigError("bad " + name + " (" + flag_of(name) + "): expected " + expected +
+                      ", got \"" + value + "\"");
+}
+
+template <typename T>
+T parse_number(const std::string& name, const std::string& value, T low, T high) {
+    T result{};
+    const char* end = value.data() + value.size();
+    auto [ptr, ec] = std::from_chars(value.data(), end, result);
+    if (value.empty() || ec != std::errc{} || ptr != end || result < low || result > high) {
+        std::ostringstream range;
+        range << "a number from " << low << " to " << high;
+        fail(name, range.str(), value);
+    }
+    return result;
+}
+
+milliseconds parse_ms(const std::string& name, const std::string& value, long low, long high) {
+    return milliseconds{parse_number<long>(name, value, low, high)};
+}
+
+bool parse_bool(const std::string& name, const std::string& value) {
+    if (value == "1" || value == "true" || value == "yes" || value == "on") {
+        return true;
+    }
+    if (value == "0" || value == "false" || value == "no" || value == "off") {
+        return false;
+    }
+    fail(name, "one of 1, true, yes, on, 0, false, no, off", value);
+}
+
+std::string parse_choice(const std::string& name, const std::string& value,
+                         const std::vector<std::string>& choices) {
+    if (std::find(choices.begin(), choices.end(), value) != choices.end()) {
+        return value;
+    }
+    std::string list;
+    for (const auto& choice : choices) {
+        list += (list.empty() ? "" : ", ") + choice;
+    }
+    fail(name, "one of " + list, value);
+}
+
+std::string parse_domain(const std::string& name, const std::string& value) {
+    std::string why;
+    if (!http::parse_upstream_url(value, &why)) {
+        fail(name, "a base URL like http://host:8000 (" + why + ")", value);
+    }
+    return value;
+}
+
+void parse_listen(Config& config, const std::string& value) {
+    const auto colon = value.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+        fail("LISTEN", "host:port, e.g. 0.0.0.0:8000", value);
+    }
+    std::string host = value.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+    if (ec) {
+        fail("LISTEN", "host:port with an IP address as host", value);
+    }
+    config.listen_host = host == "localhost" ? "127.0.0.1" : host;
+    config.listen_port = parse_number<std::uint16_t>("LISTEN", value.substr(colon + 1), 0, 65535);
+}
+
+std::string show_ms(milliseconds value) { return std::to_string(value.count()); }
+
+std::string show_double(double value) {
+    std::ostringstream text;
+    text << value;
+    return text.str();
+}
+
+std::string show_state(const std::optional<breaker::State>& state) {
+    return state ? std::string(breaker::to_string(*state)) : "none";
+}
+
+std::vector<Setting> general_settings() {
+    return {
+        {"ROLE", "which hop this process is: frontier, midline or backline (required)",
+         [](Config& c, const std::string& v) {
+             const auto role = parse_choice("ROLE", v, {"frontier", "midline", "backline"});
+             c.role = role == "frontier"  ? Role::frontier
+                      : role == "midline" ? Role::midline
+                                          : Role::backline;
+         },
+         [](const Config& c) { return std::string(to_string(c.role)); }},
+        {"LISTEN", "address to listen on, host:port", parse_listen,
+         [](const Config& c) { return c.listen_host + ":" + std::to_string(c.listen_port); }},
+        {"THREADS", "threads running the event loop, 1 to 256 (default: cores)",
+         [](Config& c, const std::string& v) { c.threads = parse_number("THREADS", v, 1u, 256u); },
+         [](const Config& c) { return std::to_string(c.threads); }},
+        {"FRONTIER_DOMAIN", "base URL of frontier",
+         [](Config& c, const std::string& v) { c.frontier_domain = parse_domain("FRONTIER_DOMAIN", v); },
+         [](const Config& c) { return c.frontier_domain; }},
+        {"MIDLINE_DOMAIN", "base URL of midline (frontier calls it)",
+         [](Config& c, const std::string& v) { c.midline_domain = parse_domain("MIDLINE_DOMAIN", v); },
+         [](const Config& c) { return c.midline_domain; }},
+        {"BACKLINE_DOMAIN", "base URL of backline (midline calls it)",
+         [](Config& c, const std::string& v) { c.backline_domain = parse_domain("BACKLINE_DOMAIN", v); },
+         [](const Config& c) { return c.backline_domain; }},
+    };
+}
+
+std::vector<Setting> backline_settings() {
+    return {
+        {"FAIL_RATE", "backline: chance, 0 to 1, that timeout-request answers 500",
+         [](Config& c, const std::string& v) { c.fail_rate = parse_number("FAIL_RATE", v, 0.0, 1.0); },
+         [](const Config& c) { return show_double(c.fail_rate); }},
+        {"SLOW_RATE", "backline: chance, 0 to 1, that timeout-request waits SLEEP first",
+         [](Config& c, const std::string& v) { c.slow_rate = parse_number("SLOW_RATE", v, 0.0, 1.0); },
+         [](const Config& c) { return show_double(c.slow_rate); }},
+        {"SLEEP", "backline: seconds a slow timeout-request waits, 0 to 60",
+         [](Config& c, const std::string& v) {
+             c.sleep = milliseconds{static_cast<long>(parse_number("SLEEP", v, 0.0, 60.0) * 1000)};
+         },
+         [](const Config& c) { return show_double(static_cast<double>(c.sleep.count()) / 1000); }},
+    };
+}
+
+std::vector<Setting> upstream_settings() {
+    return {
+        {"UPSTREAM_TIMEOUT_MS", "total time for one call to the next hop, 1 to 600000",
+         [](Config& c, const std::string& v) {
+             c.upstream_timeout = parse_ms("UPSTREAM_TIMEOUT_MS", v, 1, 600'000);
+         },
+         [](const Config& c) { return show_ms(c.upstream_timeout); }},
+        {"UPSTREAM_CONNECT_TIMEOUT_MS", "time to connect to the next hop, 1 to 600000",
+         [](Config& c, const std::string& v) {
+             c.upstream_connect_timeout = parse_ms("UPSTREAM_CONNECT_TIMEOUT_MS", v, 1, 600'000);
+         },
+         [](const Config& c) { return show_ms(c.upstream_connect_timeout); }},
+        {"UPSTREAM_MAX_CONNECTIONS", "connections open to the next hop, 1 to 10000",
+         [](Config& c, const std::string& v) {
+             c.upstream_max_connections =
+                 parse_number<std::size_t>("UPSTREAM_MAX_CONNECTIONS", v, 1, 10'000);
+         },
+         [](const Config& c) { return std::to_string(c.upstream_max_connections); }},
+    };
+}
+
+std::vector<Setting> breaker_settings() {
+    using breaker::BreakerConfig;
+    return {
+        {"CB_WINDOW_SIZE", "calls in the sliding window, 1 to 10000",
+         [](Config& c, const std::string& v) {
+             c.breaker.window_size = parse_number<std::size_t>("CB_WINDOW_SIZE", v, 1, 10'000);
+         },
+         [](const Config& c) { return std::to_string(c.breaker.window_size); }},
+        {"CB_MINIMUM_CALLS", "calls the window needs before rates count, 1 to CB_WINDOW_SIZE",
+         [](Config& c, const std::string& v) {
+             c.breaker.minimum_calls = parse_number<std::size_t>("CB_MINIMUM_CALLS", v, 1, 10'000);
+         },
+         [](const Config& c) { return std::to_string(c.breaker.minimum_calls); }},
+        {"CB_FAILURE_RATE_THRESHOLD", "failure percentage that opens the breaker, (0, 100]",
+         [](Config& c, const std::string& v) {
+             c.breaker.failure_rate_threshold =
+                 parse_number("CB_FAILURE_RATE_THRESHOLD", v, 0.001, 100.0);
+         },
+         [](const Config& c) { return show_double(c.breaker.failure_rate_threshold); }},
+        {"CB_SLOW_CALL_RATE_THRESHOLD", "slow-call percentage that opens the breaker, (0, 100]",
+         [](Config& c, const std::string& v) {
+             c.breaker.slow_call_rate_threshold =
+                 parse_number("CB_SLOW_CALL_RATE_THRESHOLD", v, 0.001, 100.0);
+         },
+         [](const Config& c) { return show_double(c.breaker.slow_call_rate_threshold); }},
+        {"CB_SLOW_CALL_DURATION_MS",
+         "a call this long or longer is slow, 1 to 600000 (default: UPSTREAM_TIMEOUT_MS)",
+         [](Config& c, const std::string& v) {
+             c.breaker.slow_call_duration = parse_ms("CB_SLOW_CALL_DURATION_MS", v, 1, 600'000);
+         },
+         [](const Config& c) { return show_ms(c.breaker.slow_call_duration); }},
+        {"CB_CONSECUTIVE_FAILURES", "failures in a row that open the breaker, 0 = off",
+         [](Config& c, const std::string& v) {
+             c.breaker.consecutive_failures =
+                 parse_number<std::size_t>("CB_CONSECUTIVE_FAILURES", v, 0, 10'000);
+         },
+         [](const Config& c) { return std::to_string(c.breaker.consecutive_failures); }},
+        {"CB_WAIT_IN_OPEN_MS", "time an open breaker rejects calls, 1 to 3600000",
+         [](Config& c, const std::string& v) {
+             c.breaker.wait_in_open = parse_ms("CB_WAIT_IN_OPEN_MS", v, 1, 3'600'000);
+         },
+         [](const Config& c) { return show_ms(c.breaker.wait_in_open); }},
+        {"CB_HALF_OPEN_CALLS", "trial calls let through in half-open, 1 to 1000",
+         [](Config& c, const std::string& v) {
+             c.breaker.half_open_calls = parse_number<std::size_t>("CB_HALF_OPEN_CALLS", v, 1, 1000);
+         },
+         [](const Config& c) { return std::to_string(c.breaker.half_open_calls); }},
+        {"CB_MAX_WAIT_IN_HALF_OPEN_MS",
+         "half-open reopens if its trials have not finished by then, 1 to 3600000",
+         [](Config& c, const std::string& v) {
+             c.breaker.max_wait_in_half_open =
+                 parse_ms("CB_MAX_WAIT_IN_HALF_OPEN_MS", v, 1, 3'600'000);
+         },
+         [](const Config& c) { return show_ms(c.breaker.max_wait_in_half_open); }},
+        {"CB_SCOPE", "route: one breaker per upstream and route; upstream: one per upstream",
+         [](Config& c, const std::string& v) {
+             c.breaker_scope = parse_choice("CB_SCOPE", v, {"route", "upstream"}) == "route"
+                                   ? BreakerScope::route
+                                   : BreakerScope::upstream;
+         },
+         [](const Config& c) {
+             return std::string(c.breaker_scope == BreakerScope::route ? "route" : "upstream");
+         }},
+        {"CB_SHED_IS_FAILURE",
+         "count a 503 with X-Circuit-Open from below as a failure (the old cascade)",
+         [](Config& c, const std::string& v) {
+             c.shed_is_failure = parse_bool("CB_SHED_IS_FAILURE", v);
+         },
+         [](const Config& c) { return std::string(c.shed_is_failure ? "true" : "false"); }},
+        {"CB_FORCED_STATE",
+         "start every breaker forced: none, disabled, forced_open or metrics_only",
+         [](Config& c, const std::string& v) {
+             const auto state = parse_choice("CB_FORCED_STATE", v,
+                                             {"none", "disabled", "forced_open", "metrics_only"});
+             c.breaker_forced_state =
+                 state == "none" ? std::nullopt : breaker::state_from_string(state);
+         },
+         [](const Config& c) { return show_state(c.breaker_forced_state); }},
+    };
+}
+
+std::vector<Setting> ops_settings() {
+    return {
+        {"LOG_LEVEL", "trace, debug, info, warn, error or off (access lines are debug)",
+         [](Config& c, const std::string& v) {
+             c.log_level =
+                 parse_choice("LOG_LEVEL", v, {"trace", "debug", "info", "warn", "error", "off"});
+         },
+         [](const Config& c) { return c.log_level; }},
+        {"LOG_FORMAT", "text or json",
+         [](Config& c, const std::string& v) {
+             c.log_format = parse_choice("LOG_FORMAT", v, {"text", "json"});
+         },
+         [](const Config& c) { return c.log_format; }},
+        {"ADMIN_TOKEN", "bearer token for the admin API (reserved; empty = admin API off)",
+         [](Config& c, const std::string& v) { c.admin_token = v; },
+         [](const Config& c) { return std::string(c.admin_token.empty() ? "" : "(set)"); }},
+        {"SHUTDOWN_GRACE_MS", "time in-flight requests get to finish on SIGTERM, 0 to 600000",
+         [](Config& c, const std::string& v) {
+             c.shutdown_grace = parse_ms("SHUTDOWN_GRACE_MS", v, 0, 600'000);
+         },
+         [](const Config& c) { return show_ms(c.shutdown_grace); }},
+        {"MAX_CONNECTIONS", "client connections open at once, 1 to 100000",
+         [](Config& c, const std::string& v) {
+             c.max_connections = parse_number<std::size_t>("MAX_CONNECTIONS", v, 1, 100'000);
+         },
+         [](const Config& c) { return std::to_string(c.max_connections); }},
+        {"HEADER_LIMIT", "bytes of request line and headers, 1024 to 1048576 (431 past it)",
+         [](Config& c, const std::string& v) {
+             c.header_limit = parse_number<std::size_t>("HEADER_LIMIT", v, 1024, 1 << 20);
+         },
+         [](const Config& c) { return std::to_string(c.header_limit); }},
+        {"BODY_LIMIT", "bytes of request body, 0 to 16777216 (413 past it)",
+         [](Config& c, const std::string& v) {
+             c.body_limit = parse_number<std::size_t>("BODY_LIMIT", v, 0, 1 << 24);
+         },
+         [](const Config& c) { return std::to_string(c.body_limit); }},
+        {"HEADER_TIMEOUT_MS", "time a client gets to send a request's headers, 100 to 600000",
+         [](Config& c, const std::string& v) {
+             c.header_timeout = parse_ms("HEADER_TIMEOUT_MS", v, 100, 600'000);
+         },
+         [](const Config& c) { return show_ms(c.header_timeout); }},
+    };
+}
+
+const std::vector<Setting>& settings() {
+    static const std::vector<Setting> all = [] {
+        std::vector<Setting> list;
+        for (auto group : {general_settings, backline_settings, upstream_settings,
+                           breaker_settings, ops_settings}) {
+            auto part = group();
+            list.insert(list.end(), part.begin(), part.end());
+        }
+        return list;
+    }();
+    return all;
+}
+
+const Setting* find_setting(const std::string& flag) {
+    for (const Setting& setting : settings()) {
+        if (flag_of(setting.name) == flag) {
+            return &setting;
+        }
+    }
+    return nullptr;
+}
+
+Config default_config() {
+    Config config;
+    config.threads = std::clamp(std::thread::hardware_concurrency(), 1u, 256u);
+    return config;
+}
+
+struct Flags {
+    std::vector<std::pair<const Setting*, std::string>> values;
+    Invocation::Action action = Invocation::Action::serve;
+};
+
+Flags read_flags(const std::vector<std::string>& args) {
+    Flags flags;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg == "--help" || arg == "-h") {
+            flags.action = Invocation::Action::help;
+            continue;
+        }
+        if (arg == "--version") {
+            flags.action = Invocation::Action::version;
+            continue;
+        }
+        const auto eq = arg.find('=');
+        const std::string flag = arg.substr(0, eq);
+        const Setting* setting = find_setting(flag);
+        if (setting == nullptr || flag.rfind("--", 0) != 0) {
+            throw ConfigError("unknown argument \"" + arg + "\" (see --help)");
+        }
+        if (eq == std::string::npos && i + 1 >= args.size()) {
+            throw ConfigError("missing value for " + flag + " (see --help)");
+        }
+        flags.values.emplace_back(setting, eq == std::string::npos ? args[++i] : arg.substr(eq + 1));
+    }
+    return flags;
+}
+
+void check_combined(Config& config, bool slow_duration_given) {
+    if (!slow_duration_given) {
+        config.breaker.slow_call_duration = config.upstream_timeout;
+    }
+    if (config.breaker.minimum_calls > config.breaker.window_size) {
+        fail("CB_MINIMUM_CALLS",
+             "at most CB_WINDOW_SIZE (" + std::to_string(config.breaker.window_size) + ")",
+             std::to_string(config.breaker.minimum_calls));
+    }
+    if (auto problem = breaker::validate(config.breaker)) {
+        throw ConfigError("bad breaker settings: " + *problem);
+    }
+}
+
+}  // namespace
+
+std::string_view to_string(Role role) {
+    switch (role) {
+        case Role::frontier:
+            return "frontier";
+        case Role::midline:
+            return "midline";
+        case Role::backline:
+            return "backline";
+    }
+    return "unknown";
+}
+
+Invocation load_config(const std::vector<std::string>& args, const EnvLookup& env) {
+    Invocation invocation;
+    invocation.config = default_config();
+    const Flags flags = read_flags(args);
+    invocation.action = flags.action;
+    if (flags.action != Invocation::Action::serve) {
+        return invocation;
+    }
+
+    bool role_given = false;
+    bool slow_duration_given = false;
+    for (const Setting& setting : settings()) {
+        auto value = env(setting.name);
+        for (const auto& [flagged, text] : flags.values) {
+            if (flagged == &setting) {
+                value = text;  // flags win over the environment
+            }
+        }
+        if (value) {
+            setting.parse(invocation.config, *value);
+            role_given = role_given || setting.name == "ROLE";
+            slow_duration_given = slow_duration_given || setting.name == "CB_SLOW_CALL_DURATION_MS";
+        }
+    }
+    if (!role_given) {
+        throw ConfigError("ROLE (--role) is required: frontier, midline or backline");
+    }
+    check_combined(invocation.config, slow_duration_given);
+    return invocation;
+}
+
+EnvLookup process_env() {
+    return [](const std::string& name) -> std::optional<std::string> {
+        const char* value = std::getenv(name.c_str());
+        return value ? std::optional<std::string>(value) : std::nullopt;
+    };
+}
+
+std::string help_text() {
+    const Config defaults = default_config();
+    std::ostringstream text;
+    text << "Usage: circuitlab [--flag value | --flag=value]...\n"
+            "       circuitlab healthcheck [--url http://127.0.0.1:8000/healthz]\n\n"
+            "Every setting is a flag or an environment variable; flags win.\n\n";
+    for (const Setting& setting : settings()) {
+        std::string left = "  " + flag_of(setting.name) + ", " + setting.name;
+        left.resize(std::max<std::size_t>(left.size() + 1, 42), ' ');
+        text << left << setting.help << "\n";
+        const std::string shown = setting.name == "ROLE" ? "none" : setting.show(defaults);
+        text << std::string(42, ' ') << "default: " << shown << "\n";
+    }
+    return text.str();
+}
+
+std::vector<std::string> describe(const Config& config) {
+    std::vector<std::string> lines;
+    for (const Setting& setting : settings()) {
+        lines.push_back(setting.name + "=" + setting.show(config));
+    }
+    return lines;
+}
+
+}  // namespace circuitlab::ops

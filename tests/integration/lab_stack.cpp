@@ -1,0 +1,124 @@
+#include "lab_stack.hpp"
+
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "circuitlab/http/client.hpp"
+
+namespace circuitlab::testing {
+
+namespace net = boost::asio;
+
+Answer fetch(int port, const std::string& target, std::chrono::milliseconds timeout) {
+    net::io_context io;
+    http::Client client(io.get_executor(), {});
+    const http::Upstream upstream{"127.0.0.1", std::to_string(port), ""};
+    const auto started = std::chrono::steady_clock::now();
+    auto future = net::co_spawn(io, client.get(upstream, target, {}, timeout), net::use_future);
+    io.run();
+    const http::CallResult result = future.get();
+
+    Answer answer;
+    answer.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    if (result.response) {
+        answer.status = result.response->result_int();
+        answer.body = result.response->body();
+        for (const auto& field : *result.response) {
+            answer.headers.insert(field.name_string(), field.value());
+        }
+    }
+    return answer;
+}
+
+LabStack::LabStack(int base_port, std::map<std::string, std::string> env)
+    : base_(base_port), env_(std::move(env)) {
+    dir_ = std::string(CIRCUITLAB_TEST_RUN_DIR) + "/lab-" + std::to_string(base_port);
+    env_["LAB_DIR"] = dir_;
+    env_["LAB_GATEWAY_PORT"] = std::to_string(base_ + 1);
+    env_["LAB_FRONTIER_PORT"] = std::to_string(port("frontier"));
+    env_["LAB_MIDLINE_PORT"] = std::to_string(port("midline"));
+    env_["LAB_BACKLINE_PORT"] = std::to_string(port("backline"));
+    env_["CIRCUITLAB_BIN"] = CIRCUITLAB_BIN;
+    env_.emplace("LOG_LEVEL", "debug");
+    env_.emplace("THREADS", "2");
+}
+
+LabStack::~LabStack() { stop(); }
+
+int LabStack::port(const std::string& role) const {
+    if (role == "frontier") {
+        return base_ + 11;
+    }
+    if (role == "midline") {
+        return base_ + 12;
+    }
+    return role == "backline" ? base_ + 13 : base_ + 1;
+}
+
+int LabStack::run(const std::string& args, const std::map<std::string, std::string>& extra) const {
+    std::ostringstream command;
+    command << "env";
+    auto all = env_;
+    for (const auto& [name, value] : extra) {
+        all[name] = value;
+    }
+    for (const auto& [name, value] : all) {
+        command << " '" << name << "=" << value << "'";
+    }
+    command << " " << CIRCUITLAB_SOURCE_DIR << "/scripts/lab-local.sh " << args << " >>'" << dir_
+            << ".launcher.log' 2>&1";
+    return std::system(command.str().c_str());
+}
+
+void LabStack::start() {
+    std::system(("mkdir -p '" + dir_ + "'").c_str());
+    if (run("start", {}) != 0) {
+        std::ifstream output(dir_ + ".launcher.log");
+        std::stringstream text;
+        text << output.rdbuf();
+        throw std::runtime_error("lab-local.sh start failed:\n" + text.str());
+    }
+    started_ = true;
+}
+
+void LabStack::stop() {
+    if (started_) {
+        run("stop", {});
+        started_ = false;
+    }
+}
+
+void LabStack::restart(const std::string& role, const std::map<std::string, std::string>& env) {
+    if (run("restart " + role, env) != 0) {
+        throw std::runtime_error("lab-local.sh restart " + role + " failed");
+    }
+}
+
+void LabStack::signal(const std::string& role, int number) {
+    std::ifstream file(dir_ + "/" + role + ".pid");
+    pid_t pid = 0;
+    file >> pid;
+    if (pid <= 0 || ::kill(pid, number) != 0) {
+        throw std::runtime_error("cannot signal " + role);
+    }
+}
+
+std::string LabStack::log(const std::string& role) const {
+    std::ifstream file(dir_ + "/" + role + ".log");
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+}  // namespace circuitlab::testing

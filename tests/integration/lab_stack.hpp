@@ -1,0 +1,65 @@
+#pragma once
+
+// The lab without Docker, for integration tests: the launcher script starts three real
+// circuitlab processes and a real Nginx on loopback ports of the test's own, in a run
+// directory of its own, so a lab already running on 8001 is never touched.
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+namespace circuitlab::testing {
+
+/// One answer as a user would see it through curl.
+struct Answer {
+    int status = 0;  ///< 0 when no answer came (refused, timeout).
+    std::string body;
+    boost::beast::http::fields headers;
+    std::chrono::milliseconds took{0};
+};
+
+/// GET http://127.0.0.1:port + target, waiting at most `timeout`.
+Answer fetch(int port, const std::string& target,
+             std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+/// A running lab: gateway, frontier, midline and backline.
+class LabStack {
+public:
+    /// Ports are base+1 (gateway), base+11, base+12, base+13 (frontier, midline, backline).
+    explicit LabStack(int base_port, std::map<std::string, std::string> env = {});
+    ~LabStack();
+
+    LabStack(const LabStack&) = delete;
+    LabStack& operator=(const LabStack&) = delete;
+
+    /// Starts everything; throws with the launcher's output when it fails.
+    void start();
+
+    /// Stops everything it started (the launcher signals only its own PIDs).
+    void stop();
+
+    /// Restarts one role with extra environment (e.g. a healthy backline).
+    void restart(const std::string& role, const std::map<std::string, std::string>& env);
+
+    /// Sends a signal to one role's process.
+    void signal(const std::string& role, int signal);
+
+    /// The text of one role's log.
+    std::string log(const std::string& role) const;
+
+    int gateway_port() const { return base_ + 1; }
+    int port(const std::string& role) const;
+
+private:
+    int run(const std::string& args, const std::map<std::string, std::string>& extra) const;
+
+    int base_;
+    std::string dir_;
+    std::map<std::string, std::string> env_;
+    bool started_ = false;
+};
+
+}  // namespace circuitlab::testing

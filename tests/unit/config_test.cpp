@@ -1,0 +1,158 @@
+#include "circuitlab/ops/config.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace circuitlab::ops {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ConfigTest : public ::testing::Test {
+protected:
+    Invocation load(std::vector<std::string> args) {
+        return load_config(args, [this](const std::string& name) -> std::optional<std::string> {
+            auto it = env_.find(name);
+            return it == env_.end() ? std::nullopt : std::optional<std::string>(it->second);
+        });
+    }
+
+    // The message of the ConfigError a load throws, or "" when it does not throw.
+    std::string error_of(std::vector<std::string> args) {
+        try {
+            load(std::move(args));
+        } catch (const ConfigError& error) {
+            return error.what();
+        }
+        return "";
+    }
+
+    std::map<std::string, std::string> env_{{"ROLE", "midline"}};
+};
+
+TEST_F(ConfigTest, DefaultsMatchTheDesign) {
+    const Config config = load({}).config;
+
+    EXPECT_EQ(config.role, Role::midline);
+    EXPECT_EQ(config.listen_port, 8000);
+    EXPECT_DOUBLE_EQ(config.fail_rate, 0.7);
+    EXPECT_DOUBLE_EQ(config.slow_rate, 0.7);
+    EXPECT_EQ(config.sleep, 1000ms);
+    EXPECT_EQ(config.upstream_timeout, 1000ms);
+    EXPECT_EQ(config.breaker.window_size, 10u);
+    EXPECT_EQ(config.breaker.minimum_calls, 5u);
+    EXPECT_EQ(config.breaker.wait_in_open, 10s);
+    EXPECT_EQ(config.breaker.half_open_calls, 3u);
+    EXPECT_EQ(config.breaker_scope, BreakerScope::route);
+}
+
+TEST_F(ConfigTest, FlagsWinOverEnvironment) {
+    env_["FAIL_RATE"] = "0.1";
+
+    const Config config = load({"--fail-rate", "0.9", "--role=backline"}).config;
+
+    EXPECT_DOUBLE_EQ(config.fail_rate, 0.9);
+    EXPECT_EQ(config.role, Role::backline);
+}
+
+TEST_F(ConfigTest, SlowCallDurationFollowsUpstreamTimeoutUnlessSet) {
+    env_["UPSTREAM_TIMEOUT_MS"] = "700";
+    EXPECT_EQ(load({}).config.breaker.slow_call_duration, 700ms);
+
+    env_["CB_SLOW_CALL_DURATION_MS"] = "300";
+    EXPECT_EQ(load({}).config.breaker.slow_call_duration, 300ms);
+}
+
+TEST_F(ConfigTest, SleepIsInSeconds) {
+    env_["SLEEP"] = "1.5";
+
+    EXPECT_EQ(load({}).config.sleep, 1500ms);
+}
+
+TEST_F(ConfigTest, MissingRoleIsAnError) {
+    env_.clear();
+
+    EXPECT_EQ(error_of({}), "ROLE (--role) is required: frontier, midline or backline");
+}
+
+TEST_F(ConfigTest, BadNumberNamesTheVariableRangeAndValue) {
+    env_["FAIL_RATE"] = "1.5";
+
+    EXPECT_EQ(error_of({}),
+              "bad FAIL_RATE (--fail-rate): expected a number from 0 to 1, got \"1.5\"");
+}
+
+TEST_F(ConfigTest, TrailingGarbageIsRejected) {
+    env_["CB_WINDOW_SIZE"] = "10x";
+
+    EXPECT_NE(error_of({}).find("CB_WINDOW_SIZE"), std::string::npos);
+}
+
+TEST_F(ConfigTest, BadChoiceListsTheChoices) {
+    EXPECT_EQ(error_of({"--role", "edge"}),
+              "bad ROLE (--role): expected one of frontier, midline, backline, got \"edge\"");
+}
+
+TEST_F(ConfigTest, HostileDomainIsRefused) {
+    env_["BACKLINE_DOMAIN"] = "http://backline:8000/\r\nX: y";
+
+    EXPECT_NE(error_of({}).find("bad BACKLINE_DOMAIN"), std::string::npos);
+}
+
+TEST_F(ConfigTest, NonHttpDomainIsRefused) {
+    EXPECT_NE(error_of({"--midline-domain", "ftp://midline"}).find("MIDLINE_DOMAIN"),
+              std::string::npos);
+}
+
+TEST_F(ConfigTest, MinimumCallsAboveWindowIsRefused) {
+    env_["CB_WINDOW_SIZE"] = "4";
+
+    EXPECT_EQ(error_of({}),
+              "bad CB_MINIMUM_CALLS (--cb-minimum-calls): expected at most CB_WINDOW_SIZE (4), "
+              "got \"5\"");
+}
+
+TEST_F(ConfigTest, UnknownFlagIsRefused) {
+    EXPECT_EQ(error_of({"--colour", "red"}), "unknown argument \"--colour\" (see --help)");
+}
+
+TEST_F(ConfigTest, FlagWithoutValueIsRefused) {
+    EXPECT_EQ(error_of({"--threads"}), "missing value for --threads (see --help)");
+}
+
+TEST_F(ConfigTest, ListenTakesHostAndPort) {
+    const Config config = load({"--listen", "127.0.0.1:8102"}).config;
+
+    EXPECT_EQ(config.listen_host, "127.0.0.1");
+    EXPECT_EQ(config.listen_port, 8102);
+    EXPECT_NE(error_of({"--listen", "nowhere:80"}).find("LISTEN"), std::string::npos);
+    EXPECT_NE(error_of({"--listen", "0.0.0.0:70000"}).find("LISTEN"), std::string::npos);
+}
+
+TEST_F(ConfigTest, ForcedStateAndScopeAreParsed) {
+    env_["CB_FORCED_STATE"] = "forced_open";
+    env_["CB_SCOPE"] = "upstream";
+
+    const Config config = load({}).config;
+
+    EXPECT_EQ(config.breaker_forced_state, breaker::State::forced_open);
+    EXPECT_EQ(config.breaker_scope, BreakerScope::upstream);
+}
+
+TEST_F(ConfigTest, HelpNeedsNoRoleAndListsEverySetting) {
+    env_.clear();
+
+    EXPECT_EQ(load({"--help"}).action, Invocation::Action::help);
+    const std::string help = help_text();
+    for (const std::string& line : describe(Config{})) {
+        const std::string name = line.substr(0, line.find('='));
+        EXPECT_NE(help.find(name), std::string::npos) << name;
+    }
+    EXPECT_NE(help.find("--cb-wait-in-open-ms, CB_WAIT_IN_OPEN_MS"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace circuitlab::ops

@@ -1,0 +1,6 @@
+add_executable(circuitlab_ops_tests
+    ${CMAKE_CURRENT_LIST_DIR}/config_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/openapi_test.cpp
+)
+target_link_libraries(circuitlab_ops_tests PRIVATE circuitlab_ops GTest::gtest_main)
+gtest_discover_tests(circuitlab_ops_tests PROPERTIES LABELS unit)
