@@ -35,8 +35,10 @@ boost::asio::awaitable<http::CallResult> GuardedCall::send(const http::RequestCo
     if (bypass) {
         target += "?" + std::string(bypass_param) + "=1";
     }
-    co_return co_await client_.get(options_.upstream, std::move(target),
-                                   {{"X-Request-ID", context.request_id}}, options_.timeout);
+    std::vector<std::pair<std::string, std::string>> headers;
+    headers.emplace_back("X-Request-ID", context.request_id);
+    co_return co_await client_.get(options_.upstream, std::move(target), std::move(headers),
+                                   options_.timeout);
 }
 
 boost::asio::awaitable<http::Response> GuardedCall::call(const http::RequestContext& context,

@@ -20,7 +20,7 @@ breaker::Outcome classify(const http::CallResult& result, const OutcomePolicy& p
     if (is_shed(response)) {
         return policy.shed_is_failure ? Outcome::failure : Outcome::ignored;
     }
-    return response.result_int() >= policy.failure_status_min ? Outcome::failure
+    return static_cast<int>(response.result_int()) >= policy.failure_status_min ? Outcome::failure
                                                               : Outcome::success;
 }
 
