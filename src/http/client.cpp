@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include <spdlog/fmt/fmt.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -16,7 +17,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/system/system_error.hpp>
-#include <spdlog/fmt/fmt.h>
 
 #include "connection_pool.hpp"
 #include "deadline.hpp"
@@ -69,7 +69,7 @@ CallError classify(const Failure& failure) {
         return CallError::connect;
     }
     return is_http_error(failure.ec) && !is_reset(failure.ec) ? CallError::protocol
-                                                                : CallError::reset;
+                                                              : CallError::reset;
 }
 
 CallResult failed(CallError error, std::string detail) {
@@ -90,7 +90,8 @@ CallResult failed(const Failure& failure) {
 Request make_request(const Upstream& upstream,
                      const std::string& target,
                      const std::vector<std::pair<std::string, std::string>>& headers) {
-    Request request{Verb::get, upstream.base_path + target, 11};
+    std::string path = upstream.base_path + target;
+    Request request{Verb::get, path.empty() ? "/" : path, 11};
     request.set(beast::http::field::host, upstream.authority());
     request.set(beast::http::field::connection, "keep-alive");
     for (const auto& [name, value] : headers) {
@@ -213,7 +214,9 @@ private:
     net::awaitable<CallResult> attempt() {
         ++attempts_;
         retry_ = false;
-        Checkout checkout = co_await impl_->pool->checkout(upstream_.authority(), deadline_, timer_);
+        const bool fresh = attempts_ > 1;  // A retry never trusts another idle connection.
+        Checkout checkout =
+            co_await impl_->pool->checkout(upstream_.authority(), deadline_, timer_, fresh);
         if (checkout.error != CallError::none) {
             co_return failed(checkout.error, fmt::format("pool: {}", to_string(checkout.error)));
         }
@@ -252,6 +255,8 @@ private:
     net::awaitable<Failure> connect(Lease& lease) {
         const auto connect_deadline = SteadyClock::now() + impl_->options.connect_timeout;
         timer_.expires_at(std::min(deadline_, connect_deadline));
+        // TODO: the resolver cannot be cancelled, so a DNS server that hangs can hold a call
+        // past its deadline; a resolve cache or an async DNS client would bound it.
         tcp::resolver resolver(impl_->executor);
         auto [resolve_ec, endpoints] = co_await race(
             resolver.async_resolve(upstream_.host, upstream_.port, use_tuple), timer_);

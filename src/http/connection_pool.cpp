@@ -121,10 +121,11 @@ ConnectionPool::~ConnectionPool() = default;
 
 net::awaitable<Checkout> ConnectionPool::checkout(const std::string& authority,
                                                   SteadyClock::time_point deadline,
-                                                  net::steady_timer& timer) {
+                                                  net::steady_timer& timer,
+                                                  bool fresh) {
     PoolGroup& group = group_for(authority);
     for (;;) {
-        Take take = try_take(group, timer.get_executor());
+        Take take = try_take(group, timer.get_executor(), fresh);
         if (take.waiter) {
             const CallError woken = co_await wait(group, *take.waiter, deadline, timer);
             if (woken != CallError::none) {
@@ -175,7 +176,8 @@ PoolGroup& ConnectionPool::group_for(const std::string& authority) {
 }
 
 ConnectionPool::Take ConnectionPool::try_take(PoolGroup& group,
-                                              const net::any_io_executor& executor) {
+                                              const net::any_io_executor& executor,
+                                              bool fresh) {
     std::vector<ConnectionPtr> expired;  // Closed after the lock is released.
     std::lock_guard lock(mutex_);
     Take take;
@@ -188,6 +190,9 @@ ConnectionPool::Take ConnectionPool::try_take(PoolGroup& group,
     if (!group.idle.empty()) {
         ConnectionPtr connection = std::move(group.idle.back());
         group.idle.pop_back();
+        if (fresh) {
+            expired.push_back(std::move(connection));  // Its slot is reused, not the socket.
+        }
         take.checkout.lease = Lease(shared_from_this(), &group, std::move(connection));
     } else if (group.open < options_.max_connections) {
         ++group.open;

@@ -89,10 +89,12 @@ public:
     ~ConnectionPool();
 
     /// Takes the most recently idle connection of `authority`, or a free slot to connect
-    /// on, waiting for one until `deadline`. `timer` belongs to the caller's executor.
+    /// on, waiting for one until `deadline`. With `fresh`, an idle connection is closed and
+    /// only its slot is handed out. `timer` belongs to the caller's executor.
     boost::asio::awaitable<Checkout> checkout(const std::string& authority,
                                               SteadyClock::time_point deadline,
-                                              boost::asio::steady_timer& timer);
+                                              boost::asio::steady_timer& timer,
+                                              bool fresh);
 
     /// Closes every idle connection and fails waiting checkouts; later checkouts fail.
     void close();
@@ -105,7 +107,7 @@ private:
     struct Take;
 
     PoolGroup& group_for(const std::string& authority);
-    Take try_take(PoolGroup& group, const boost::asio::any_io_executor& executor);
+    Take try_take(PoolGroup& group, const boost::asio::any_io_executor& executor, bool fresh);
     void drop_expired(PoolGroup& group, std::vector<ConnectionPtr>& expired);
     boost::asio::awaitable<CallError> wait(PoolGroup& group,
                                            PoolWaiter& waiter,

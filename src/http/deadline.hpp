@@ -39,8 +39,9 @@ boost::asio::awaitable<std::tuple<boost::system::error_code, Values...>> race(
 
     const auto [timer_error] = std::get<1>(winner);
     std::tuple<boost::system::error_code, Values...> lost{};
-    std::get<0>(lost) = timer_error ? boost::system::error_code(boost::asio::error::operation_aborted)
-                                    : boost::system::error_code(boost::beast::error::timeout);
+    std::get<0>(lost) = timer_error
+                            ? boost::system::error_code(boost::asio::error::operation_aborted)
+                            : boost::system::error_code(boost::beast::error::timeout);
     co_return lost;
 }
 

@@ -86,7 +86,8 @@ std::optional<PatternMatch> match_pattern(std::string_view pattern, std::string_
     const auto given = split_segments(path);
     const bool rest = is_rest(wanted);
     const std::size_t fixed = rest ? wanted.size() - 1 : wanted.size();
-    if (given.size() < fixed || (!rest && given.size() != fixed) || (rest && given.size() == fixed)) {
+    if (given.size() < fixed || (!rest && given.size() != fixed) ||
+        (rest && given.size() == fixed)) {
         return std::nullopt;
     }
 
@@ -129,9 +130,9 @@ void Router::add(Route route) {
 
     for (const Route& known : routes_) {
         if (known.method == route.method && known.pattern == route.pattern) {
-            throw std::invalid_argument("duplicate route: " +
-                                        std::string(beast::http::to_string(route.method)) + " " +
-                                        route.pattern);
+            throw std::invalid_argument(
+                "duplicate route: " + std::string(beast::http::to_string(route.method)) + " " +
+                route.pattern);
         }
     }
     routes_.push_back(std::move(route));
@@ -162,8 +163,8 @@ Match Router::match(Verb method, std::string_view path) const {
 
 Response json_error(beast::http::status status, std::string_view message, unsigned version) {
     const nlohmann::json body = {{"error", message}};
-    return json_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                         version);
+    return json_response(
+        status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), version);
 }
 
 Response json_response(beast::http::status status, std::string body, unsigned version) {

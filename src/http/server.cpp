@@ -6,13 +6,13 @@
 #include <system_error>
 #include <utility>
 
+#include <spdlog/fmt/fmt.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/fmt/fmt.h>
 
 #include "server_impl.hpp"
 #include "session.hpp"

@@ -10,6 +10,8 @@
 #include <tuple>
 #include <utility>
 
+#include <spdlog/logger.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
@@ -21,8 +23,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/logger.h>
-#include <spdlog/spdlog.h>
 
 #include "circuitlab/http/query.hpp"
 
@@ -182,7 +182,8 @@ net::awaitable<bool> Session::wait_for_request() {
 
     // Between requests the idle deadline applies; once a byte arrives, the header one.
     stream_.expires_after(server_->options.idle_timeout);
-    auto [ec, bytes] = co_await stream_.async_read_some(buffer_.prepare(first_read_size), use_tuple);
+    auto [ec, bytes] =
+        co_await stream_.async_read_some(buffer_.prepare(first_read_size), use_tuple);
     buffer_.commit(bytes);
     if (ec) {
         note_error("read", ec);
@@ -191,6 +192,8 @@ net::awaitable<bool> Session::wait_for_request() {
     co_return true;
 }
 
+// TODO: answer `Expect: 100-continue` with an interim 100; a client expecting it waits about a
+// second before sending the body. Only matters for bodies, and our routes are GETs.
 net::awaitable<ReadResult> Session::read_request() {
     const ServerOptions& options = server_->options;
     if (!co_await wait_for_request()) {
@@ -220,8 +223,8 @@ ReadResult Session::failed_read(beast::error_code ec, std::string id) {
     ReadResult result;
     result.request_id = id.empty() ? make_request_id() : std::move(id);
     if (ec == beast::http::error::header_limit) {
-        result.error_answer = json_error(Status::request_header_fields_too_large,
-                                         "request header too large");
+        result.error_answer =
+            json_error(Status::request_header_fields_too_large, "request header too large");
     } else if (ec == beast::http::error::body_limit) {
         result.error_answer = json_error(Status::payload_too_large, "request body too large");
     } else if (!is_quiet(ec) && is_parse_error(ec)) {
@@ -249,7 +252,7 @@ net::awaitable<bool> Session::answer(Request& request) {
     const bool written = co_await write(answer);
     --server_->active_requests;
     busy_ = false;
-    co_return written && keep_alive && !stopping_;
+    co_return written&& keep_alive && !stopping_;
 }
 
 net::awaitable<void> Session::answer_error(Response& answer, const std::string& id) {
@@ -263,8 +266,8 @@ net::awaitable<void> Session::answer_error(Response& answer, const std::string& 
     // sends, so that the close does not turn into a reset that destroys the answer.
     beast::error_code ignored;
     stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::min<std::chrono::milliseconds>(server_->options.header_timeout,
-                                                              linger_time));
+    stream_.expires_after(
+        std::min<std::chrono::milliseconds>(server_->options.header_timeout, linger_time));
     co_await drain(stream_);
 }
 
@@ -337,8 +340,8 @@ void Session::log_access(std::string_view method,
         return;
     }
 
-    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-        SteadyClock::now() - start);
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start);
     log->debug("{} {} -> {} {}ms id={}", method, target, answer.result_int(), elapsed.count(), id);
 }
 
@@ -347,12 +350,11 @@ void Session::log_failure(const RequestContext& context, const std::string& fail
     const auto method = view(context.request.method_string());
     if (forced_) {
         // Cancelled by a forced shutdown: expected, not a fault of the handler.
-        log->debug("handler {} {} cancelled: {} id={}", method, context.path, failure,
-                   context.request_id);
+        log->debug(
+            "handler {} {} cancelled: {} id={}", method, context.path, failure, context.request_id);
         return;
     }
-    log->error("handler {} {} failed: {} id={}", method, context.path, failure,
-               context.request_id);
+    log->error("handler {} {} failed: {} id={}", method, context.path, failure, context.request_id);
 }
 
 void Session::note_error(const char* step, beast::error_code ec) {

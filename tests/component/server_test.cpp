@@ -12,6 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/sinks/ostream_sink.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -25,11 +29,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/logger.h>
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/sinks/ostream_sink.h>
 
 #include "circuitlab/http/client.hpp"
 
@@ -142,7 +142,8 @@ protected:
     }
 
     static std::shared_ptr<spdlog::logger> quiet_log() {
-        return std::make_shared<spdlog::logger>("http", std::make_shared<spdlog::sinks::null_sink_mt>());
+        return std::make_shared<spdlog::logger>("http",
+                                                std::make_shared<spdlog::sinks::null_sink_mt>());
     }
 
     template <typename T>
@@ -170,6 +171,14 @@ protected:
 
     void add_routes();
 
+    void add_route(Verb method, std::string pattern, Handler handler) {
+        Route route;
+        route.method = method;
+        route.pattern = std::move(pattern);
+        route.handler = std::move(handler);
+        router_.add(std::move(route));
+    }
+
     net::io_context io_;
     net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(io_);
     Router router_;
@@ -181,30 +190,30 @@ protected:
 };
 
 void ServerTest::add_routes() {
-    router_.add({Verb::get, "/hello", [](RequestContext&) -> net::awaitable<Response> {
-                     co_return json_response(bhttp::status::ok, R"({"hello":"world"})");
-                 }});
-    router_.add({Verb::get, "/items/{id}", [](RequestContext& context) -> net::awaitable<Response> {
-                     co_return json_response(bhttp::status::ok, context.path_params.at("id"));
-                 }});
-    router_.add({Verb::get, "/echo", [](RequestContext& context) -> net::awaitable<Response> {
-                     const std::string* value = context.query_value("q");
-                     co_return json_response(bhttp::status::ok, value ? *value : "-");
-                 }});
-    router_.add({Verb::post, "/upload", [](RequestContext& context) -> net::awaitable<Response> {
-                     const auto size = std::to_string(context.request.body().size());
-                     co_return json_response(bhttp::status::ok, size);
-                 }});
-    router_.add({Verb::get, "/throw", [](RequestContext&) -> net::awaitable<Response> {
-                     throw std::runtime_error("boom");
-                     co_return Response{};
-                 }});
-    router_.add({Verb::get, "/slow", [this](RequestContext&) -> net::awaitable<Response> {
-                     slow_started_.set_value();
-                     net::steady_timer timer(co_await net::this_coro::executor, slow_time_);
-                     co_await timer.async_wait(use_tuple);
-                     co_return json_response(bhttp::status::ok, R"({"slow":true})");
-                 }});
+    add_route(Verb::get, "/hello", [](RequestContext&) -> net::awaitable<Response> {
+        co_return json_response(bhttp::status::ok, R"({"hello":"world"})");
+    });
+    add_route(Verb::get, "/items/{id}", [](RequestContext& context) -> net::awaitable<Response> {
+        co_return json_response(bhttp::status::ok, context.path_params.at("id"));
+    });
+    add_route(Verb::get, "/echo", [](RequestContext& context) -> net::awaitable<Response> {
+        const std::string* value = context.query_value("q");
+        co_return json_response(bhttp::status::ok, value ? *value : "-");
+    });
+    add_route(Verb::post, "/upload", [](RequestContext& context) -> net::awaitable<Response> {
+        const auto size = std::to_string(context.request.body().size());
+        co_return json_response(bhttp::status::ok, size);
+    });
+    add_route(Verb::get, "/throw", [](RequestContext&) -> net::awaitable<Response> {
+        throw std::runtime_error("boom");
+        co_return Response{};
+    });
+    add_route(Verb::get, "/slow", [this](RequestContext&) -> net::awaitable<Response> {
+        slow_started_.set_value();
+        net::steady_timer timer(co_await net::this_coro::executor, slow_time_);
+        co_await timer.async_wait(use_tuple);
+        co_return json_response(bhttp::status::ok, R"({"slow":true})");
+    });
 }
 
 TEST_F(ServerTest, AnswersARouteWith200AndItsHeaders) {
@@ -240,7 +249,8 @@ TEST_F(ServerTest, AnswersAnUnknownPathWith404Json) {
 TEST_F(ServerTest, AnswersAWrongMethodWith405AndAllow) {
     start();
 
-    const Response answer = answer_to("POST /hello HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+    const Response answer =
+        answer_to("POST /hello HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
 
     EXPECT_EQ(answer.result_int(), 405u);
     EXPECT_EQ(answer["Allow"], "GET, HEAD");
@@ -292,8 +302,8 @@ TEST_F(ServerTest, AnswersATooLargeHeaderWith431) {
 TEST_F(ServerTest, AnswersATooLargeBodyWith413) {
     start();
 
-    const std::string request = "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 4096\r\n\r\n" +
-                                std::string(4096, 'b');
+    const std::string request =
+        "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 4096\r\n\r\n" + std::string(4096, 'b');
     const RawResult result = exchange(request, 1, true);
 
     ASSERT_EQ(result.answers.size(), 1u);
@@ -304,8 +314,8 @@ TEST_F(ServerTest, AnswersATooLargeBodyWith413) {
 TEST_F(ServerTest, AcceptsABodyWithinTheLimit) {
     start();
 
-    const std::string request = "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n" +
-                                std::string(100, 'b');
+    const std::string request =
+        "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'b');
 
     EXPECT_EQ(answer_to(request).body(), "100");
 }
@@ -430,7 +440,8 @@ TEST_F(ServerTest, LogsOneAccessLinePerRequestAtDebug) {
 
     answer_to(get("/items/7", "X-Request-ID: req-1\r\n"));
 
-    EXPECT_TRUE(std::regex_search(lines->str(), std::regex("debug GET /items/7 -> 200 [0-9]+ms id=req-1")))
+    EXPECT_TRUE(
+        std::regex_search(lines->str(), std::regex("debug GET /items/7 -> 200 [0-9]+ms id=req-1")))
         << lines->str();
 }
 

@@ -40,6 +40,7 @@ enum class CallError {
     cancelled, ///< The call was cancelled (shutdown).
 };
 
+/// The reason name of an error (`timeout`, `connect`, ...), as used in 502 answers.
 std::string_view to_string(CallError error);
 
 /// Options of the client; one pool per upstream authority.
@@ -78,20 +79,26 @@ struct ClientStats {
 /// Thread-safety: one client may be shared by coroutines on any strands of one io_context.
 class Client {
 public:
+    /// A client whose sockets use `executor` (the io_context's, not a strand: each call runs
+    /// on the executor of the coroutine that makes it).
     Client(boost::asio::any_io_executor executor, ClientOptions options);
+
+    /// Calls close(); calls still running finish on their own.
     ~Client();
 
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
 
     /// Sends `GET base_path + target` with the given extra headers and waits for the answer
-    /// or the deadline. Never throws for network reasons.
+    /// or the deadline. Never throws for network reasons. `upstream` must stay alive until
+    /// the call completes; an empty base_path + target is sent as `/`.
     boost::asio::awaitable<CallResult> get(
         const Upstream& upstream,
         std::string target,
         std::vector<std::pair<std::string, std::string>> headers,
         std::chrono::milliseconds timeout);
 
+    /// Counters since construction. Thread-safe.
     ClientStats stats() const;
 
     /// Closes every idle connection and fails calls waiting for a connection.

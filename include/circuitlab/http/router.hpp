@@ -65,7 +65,9 @@ struct RequestContext {
 using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>;
 
 /// One route: method, path pattern and handler. A pattern segment `{name}` matches any
-/// single non-empty segment; a pattern ending in `*` matches any rest (static assets).
+/// single non-empty segment; a pattern ending in `*` matches any rest (static assets), which
+/// the handler finds in `path_params["*"]`. An exact route wins over a `*` route, then the
+/// route with more literal segments. Trailing slashes count: `/a/` is not `/a`.
 struct Route {
     Verb method = Verb::get;
     std::string pattern;
@@ -100,7 +102,9 @@ private:
 };
 
 /// Builds a JSON error answer `{"error": message}` with the given status.
-Response json_error(boost::beast::http::status status, std::string_view message, unsigned version = 11);
+Response json_error(boost::beast::http::status status,
+                    std::string_view message,
+                    unsigned version = 11);
 
 /// Builds a JSON answer from an already serialised body.
 Response json_response(boost::beast::http::status status, std::string body, unsigned version = 11);

@@ -37,7 +37,10 @@ struct ServerOptions {
 /// several threads (each connection runs on its own strand).
 class Server {
 public:
+    /// A server answering with `router`, which must outlive every connection.
     Server(boost::asio::io_context& io, const Router& router, ServerOptions options);
+
+    /// Closes the listener and every connection at once (on the io threads).
     ~Server();
 
     Server(const Server&) = delete;
