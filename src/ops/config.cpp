@@ -127,7 +127,7 @@ std::vector<Setting> general_settings() {
          [](const Config& c) { return std::string(to_string(c.role)); }},
         {"LISTEN", "address to listen on, host:port", parse_listen,
          [](const Config& c) { return c.listen_host + ":" + std::to_string(c.listen_port); }},
-        {"THREADS", "threads running the event loop, 1 to 256 (default: cores)",
+        {"THREADS", "threads running the event loop, 1 to 256 (default: the number of cores)",
          [](Config& c, const std::string& v) { c.threads = parse_number("THREADS", v, 1u, 256u); },
          [](const Config& c) { return std::to_string(c.threads); }},
         {"FRONTIER_DOMAIN", "base URL of frontier",
@@ -273,9 +273,6 @@ std::vector<Setting> ops_settings() {
              c.log_format = parse_choice("LOG_FORMAT", v, {"text", "json"});
          },
          [](const Config& c) { return c.log_format; }},
-        {"ADMIN_TOKEN", "bearer token for the admin API (reserved; empty = admin API off)",
-         [](Config& c, const std::string& v) { c.admin_token = v; },
-         [](const Config& c) { return std::string(c.admin_token.empty() ? "" : "(set)"); }},
         {"SHUTDOWN_GRACE_MS", "time in-flight requests get to finish on SIGTERM, 0 to 600000",
          [](Config& c, const std::string& v) {
              c.shutdown_grace = parse_ms("SHUTDOWN_GRACE_MS", v, 0, 600'000);
@@ -436,11 +433,9 @@ std::string help_text() {
             "       circuitlab healthcheck [--url http://127.0.0.1:8000/healthz]\n\n"
             "Every setting is a flag or an environment variable; flags win.\n\n";
     for (const Setting& setting : settings()) {
-        std::string left = "  " + flag_of(setting.name) + ", " + setting.name;
-        left.resize(std::max<std::size_t>(left.size() + 1, 42), ' ');
-        text << left << setting.help << "\n";
         const std::string shown = setting.name == "ROLE" ? "none" : setting.show(defaults);
-        text << std::string(42, ' ') << "default: " << shown << "\n";
+        text << "  " << flag_of(setting.name) << ", " << setting.name << "  (default: " << shown
+             << ")\n      " << setting.help << "\n";
     }
     return text.str();
 }

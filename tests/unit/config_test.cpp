@@ -1,6 +1,8 @@
 #include "circuitlab/ops/config.hpp"
 
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -152,6 +154,25 @@ TEST_F(ConfigTest, HelpNeedsNoRoleAndListsEverySetting) {
         EXPECT_NE(help.find(name), std::string::npos) << name;
     }
     EXPECT_NE(help.find("--cb-wait-in-open-ms, CB_WAIT_IN_OPEN_MS"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace circuitlab::ops
+
+namespace circuitlab::ops {
+namespace {
+
+TEST(ConfigDocsTest, ReadmeListsEverySetting) {
+    std::ifstream file(std::string(CIRCUITLAB_SOURCE_DIR) + "/README.md");
+    std::stringstream text;
+    text << file.rdbuf();
+    const std::string readme = text.str();
+    ASSERT_FALSE(readme.empty());
+
+    for (const std::string& line : describe(Config{})) {
+        const std::string row = "| `" + line.substr(0, line.find('=')) + "` |";
+        EXPECT_NE(readme.find(row), std::string::npos) << row << " missing from README.md";
+    }
 }
 
 }  // namespace

@@ -4,3 +4,5 @@ add_executable(circuitlab_ops_tests
 )
 target_link_libraries(circuitlab_ops_tests PRIVATE circuitlab_ops GTest::gtest_main)
 gtest_discover_tests(circuitlab_ops_tests PROPERTIES LABELS unit)
+target_compile_definitions(circuitlab_ops_tests PRIVATE
+    CIRCUITLAB_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

@@ -48,7 +48,6 @@ struct Config {
 
     std::string log_level = "info";
     std::string log_format = "text";
-    std::string admin_token;
     std::chrono::milliseconds shutdown_grace{10'000};
 
     std::size_t max_connections = 10'000;
