@@ -89,6 +89,15 @@ log_file() { echo "$LAB_DIR/$1.log"; }
 # /healthz of the role; through the gateway it proves the proxy path to frontier too.
 health_url() { echo "http://127.0.0.1:$(port_of "$1")/healthz"; }
 
+# Liveness of the role itself: the gateway's own endpoint does not depend on frontier.
+live_url() {
+    if [[ $1 == gateway ]]; then
+        echo "http://127.0.0.1:$GATEWAY_PORT/_gateway/healthz"
+    else
+        health_url "$1"
+    fi
+}
+
 # ------------------------------------------------------------------ processes
 
 # A pid file holds the PID and, on its second line, a piece of the command line that only our
@@ -350,7 +359,7 @@ cmd_status() {
     for role in "${ALL_ROLES[@]}"; do
         if pid=$(running_pid "$role"); then
             health=unhealthy
-            if curl -fsS -o /dev/null --max-time 1 "$(health_url "$role")" 2>/dev/null; then
+            if curl -fsS -o /dev/null --max-time 1 "$(live_url "$role")" 2>/dev/null; then
                 health=healthy
             fi
             printf '%-9s running  pid %-8s 127.0.0.1:%-5s %s\n' \

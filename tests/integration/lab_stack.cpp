@@ -21,7 +21,9 @@ namespace net = boost::asio;
 
 Answer fetch(int port, const std::string& target, std::chrono::milliseconds timeout) {
     net::io_context io;
-    http::Client client(io.get_executor(), {});
+    http::ClientOptions options;
+    options.answer_limit = 16 * 1024 * 1024;  // Swagger UI's bundle is about 1.5 MB
+    http::Client client(io.get_executor(), options);
     const http::Upstream upstream{"127.0.0.1", std::to_string(port), ""};
     const auto started = std::chrono::steady_clock::now();
     auto future = net::co_spawn(io, client.get(upstream, target, {}, timeout), net::use_future);
