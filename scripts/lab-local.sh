@@ -89,20 +89,20 @@ log_file() { echo "$LAB_DIR/$1.log"; }
 # /healthz of the role; through the gateway it proves the proxy path to frontier too.
 health_url() { echo "http://127.0.0.1:$(port_of "$1")/healthz"; }
 
-# Liveness of the role itself: the gateway's own endpoint does not depend on frontier.
-live_url() {
+# Liveness of the role itself on PORT: the gateway's own endpoint does not depend on frontier.
+live_url() { # live_url ROLE PORT
     if [[ $1 == gateway ]]; then
-        echo "http://127.0.0.1:$GATEWAY_PORT/_gateway/healthz"
+        echo "http://127.0.0.1:$2/_gateway/healthz"
     else
-        health_url "$1"
+        echo "http://127.0.0.1:$2/healthz"
     fi
 }
 
 # ------------------------------------------------------------------ processes
 
-# A pid file holds the PID and, on its second line, a piece of the command line that only our
-# process has. A PID is signalled only while /proc/PID/cmdline still contains that piece, so a
-# recycled PID is never hit.
+# A pid file holds the PID, the port, and a piece of the command line that only our process
+# has. A PID is signalled only while /proc/PID/cmdline still contains that piece, so a recycled
+# PID is never hit. The port is kept so that status and stop need no LAB_*_PORT settings.
 owns() {
     local pid=$1 marker=$2 cmdline
     [[ $pid =~ ^[0-9]+$ && -n $marker ]] || return 1
@@ -110,12 +110,16 @@ owns() {
     [[ $cmdline == *"$marker"* ]]
 }
 
-read_pid_file() { # read_pid_file ROLE -> sets PID and MARKER; fails if no file
+read_pid_file() { # read_pid_file ROLE -> sets PID, PORT and MARKER; fails if no file
     local file
     file=$(pid_file "$1")
-    PID="" MARKER=""
+    PID="" PORT="" MARKER=""
     [[ -f $file ]] || return 1
-    { read -r PID && read -r MARKER; } <"$file" || true
+    { read -r PID && read -r PORT && read -r MARKER; } <"$file" || true
+}
+
+write_pid_file() { # write_pid_file ROLE PID MARKER
+    printf '%s\n%s\n%s\n' "$2" "$(port_of "$1")" "$3" >"$(pid_file "$1")"
 }
 
 running_pid() { # prints the PID if the role runs, else fails
@@ -194,7 +198,7 @@ start_service() {
         MIDLINE_DOMAIN=http://127.0.0.1:$MIDLINE_PORT \
         BACKLINE_DOMAIN=http://127.0.0.1:$BACKLINE_PORT \
         "$BIN" "${args[@]}" </dev/null >>"$(log_file "$role")" 2>&1 9>&- &
-    printf '%s\n%s\n' "$!" "${args[*]}" >"$(pid_file "$role")"
+    write_pid_file "$role" "$!" "${args[*]}"
 }
 
 # ------------------------------------------------------------------ nginx
@@ -272,7 +276,7 @@ start_gateway() {
 
     "$NGINX_BIN" -p "$LAB_DIR/nginx/" -c "$conf" -g 'daemon off;' \
         </dev/null >>"$(log_file gateway)" 2>&1 9>&- &
-    printf '%s\n%s\n' "$!" "-c $conf" >"$(pid_file gateway)"
+    write_pid_file gateway "$!" "-c $conf"
 }
 
 start_role() {
@@ -355,15 +359,15 @@ cmd_restart_role() {
 }
 
 cmd_status() {
-    local role pid health all_up=0
+    local role health all_up=0
     for role in "${ALL_ROLES[@]}"; do
-        if pid=$(running_pid "$role"); then
+        if read_pid_file "$role" && owns "$PID" "$MARKER"; then
             health=unhealthy
-            if curl -fsS -o /dev/null --max-time 1 "$(live_url "$role")" 2>/dev/null; then
+            if curl -fsS -o /dev/null --max-time 1 "$(live_url "$role" "$PORT")" 2>/dev/null; then
                 health=healthy
             fi
             printf '%-9s running  pid %-8s 127.0.0.1:%-5s %s\n' \
-                "$role" "$pid" "$(port_of "$role")" "$health"
+                "$role" "$PID" "$PORT" "$health"
             [[ $health == healthy ]] || all_up=1
         else
             printf '%-9s stopped\n' "$role"

@@ -3,7 +3,11 @@
 
 #include <signal.h>
 
+#include <sys/wait.h>
+
 #include <chrono>
+#include <cstdio>
+#include <future>
 #include <functional>
 #include <string>
 #include <thread>
@@ -198,6 +202,41 @@ TEST_F(LabTest, SchemaAndSwaggerUiAreServedThroughTheGateway) {
     EXPECT_NE(page.body.find("swagger-ui-bundle.js"), std::string::npos);
     EXPECT_EQ(bundle.status, 200);
     EXPECT_GT(bundle.body.size(), 100'000u);
+}
+
+TEST_F(LabTest, SigtermLetsTheRequestInFlightFinish) {
+    start({{"SLOW_RATE", "1"}, {"FAIL_RATE", "0"}, {"SLEEP", "1"}});
+
+    auto pending = std::async(std::launch::async, [&] {
+        return fetch(stack_->port("backline"), "/api/timeout-request");
+    });
+    std::this_thread::sleep_for(300ms);  // the request is now waiting on backline's 1 s timer
+    stack_->signal("backline", SIGTERM);
+
+    const Answer answer = pending.get();
+    EXPECT_EQ(answer.status, 200) << answer.body;
+    EXPECT_TRUE(eventually([&] {
+        return stack_->log("backline").find("ops: stopped") != std::string::npos;
+    }));
+    EXPECT_EQ(fetch(stack_->port("backline"), "/healthz", 1s).status, 0);
+}
+
+TEST(StartupTest, BadSettingStopsWithOneLineNamingItAndExitCode2) {
+    const std::string command =
+        std::string("ROLE=midline CB_WINDOW_SIZE=ten ") + CIRCUITLAB_BIN + " 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    std::string output;
+    char buffer[256];
+    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) {
+        output += buffer;
+    }
+    const int status = ::pclose(pipe);
+
+    EXPECT_EQ(WEXITSTATUS(status), 2);
+    EXPECT_EQ(output,
+              "circuitlab: bad CB_WINDOW_SIZE (--cb-window-size): expected a number from 1 to "
+              "10000, got \"ten\"\n");
 }
 
 }  // namespace
