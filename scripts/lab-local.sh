@@ -199,6 +199,7 @@ start_service() {
         BACKLINE_DOMAIN=http://127.0.0.1:$BACKLINE_PORT \
         "$BIN" "${args[@]}" </dev/null >>"$(log_file "$role")" 2>&1 9>&- &
     write_pid_file "$role" "$!" "${args[*]}"
+    disown "$!"  # no "Killed" job notices from this shell
 }
 
 # ------------------------------------------------------------------ nginx
@@ -277,6 +278,7 @@ start_gateway() {
     "$NGINX_BIN" -p "$LAB_DIR/nginx/" -c "$conf" -g 'daemon off;' \
         </dev/null >>"$(log_file gateway)" 2>&1 9>&- &
     write_pid_file gateway "$!" "-c $conf"
+    disown "$!"
 }
 
 start_role() {

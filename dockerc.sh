@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# dockerc.sh - run the lab in Docker: backline, midline, frontier and the Nginx gateway on
+# http://localhost:8001. Works with Compose v2 (`docker compose`) and v1.29 (`docker-compose`).
+#
+# Usage: ./dockerc.sh [up]    build the images, replace a running stack, start, wait for health
+#        ./dockerc.sh down    stop and remove the stack
+#        ./dockerc.sh logs    follow the logs of every service
+#        ./dockerc.sh ps      list the containers and their health
+#
+# Environment (all optional):
+#   FAIL_RATE, SLOW_RATE, SLEEP, UPSTREAM_TIMEOUT_MS, CB_*, LOG_LEVEL, ...
+#                   settings of the services (see docker/docker-compose.yaml)
+#   DOCKERC_WAIT    seconds to wait for every service to be healthy (default 120)
+#   DOCKERC_BUILD   0: skip the build and use the images already there (default 1)
+#
+# No Docker? ../shared/tools/offline-docker.sh installs and starts it from Debian's archive, or
+# run the same lab as local processes: scripts/lab-local.sh start
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+PROJECT=circuitlab
+FILE=docker/docker-compose.yaml
+SERVICES=(backline midline frontier gateway)
+WAIT=${DOCKERC_WAIT:-120}
+BASE_URL=http://localhost:8001
+
+say() { printf 'dockerc: %s\n' "$*"; }
+die() {
+    printf 'dockerc: %s\n' "$*" >&2
+    exit 1
+}
+
+usage() {
+    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+    exit "${1:-0}"
+}
+
+# Compose 2.26 writes ESC[2K before each log line even with --no-color.
+strip_escapes() { sed 's/\x1b\[2K//g'; }
+
+no_engine() {
+    local helper=../shared/tools/offline-docker.sh
+    [[ -x $helper ]] || helper="offline-docker.sh (from the shared tools)"
+    die "no Docker engine answers; start one (as root: $helper) or run without Docker: scripts/lab-local.sh start"
+}
+
+detect_compose() {
+    command -v docker >/dev/null || no_engine
+    if docker compose version >/dev/null 2>&1; then
+        COMPOSE=(docker compose)
+        COMPOSE_NAME="Compose v2 ($(docker compose version --short 2>/dev/null || echo '?'))"
+    elif command -v docker-compose >/dev/null && docker-compose version >/dev/null 2>&1; then
+        COMPOSE=(docker-compose)
+        COMPOSE_NAME="Compose v1 ($(docker-compose version --short 2>/dev/null || echo '?'))"
+    else
+        die "neither 'docker compose' nor 'docker-compose' works; install Compose (apt-get install docker-compose)"
+    fi
+    COMPOSE_CMD="${COMPOSE[*]} -p $PROJECT -f $FILE"
+}
+
+compose() { "${COMPOSE[@]}" -p "$PROJECT" -f "$FILE" "$@"; }
+
+check_engine() {
+    timeout 20 docker info >/dev/null 2>&1 || no_engine
+}
+
+# healthy | starting | unhealthy | exited | missing ... for one service's container.
+service_state() {
+    local id
+    id=$(compose ps -a -q "$1" 2>/dev/null | head -n 1)
+    if [[ -z $id ]]; then
+        echo missing
+        return
+    fi
+    docker inspect -f \
+        '{{if ne .State.Status "running"}}{{.State.Status}}{{else if .State.Health}}{{.State.Health.Status}}{{else}}running{{end}}' \
+        "$id" 2>/dev/null || echo missing
+}
+
+show_failure() {
+    local svc state
+    say "the stack did not become healthy; containers:"
+    compose ps -a 2>&1 | strip_escapes || true
+    for svc in "${SERVICES[@]}"; do
+        state=$(service_state "$svc")
+        case $state in
+            healthy) continue ;;
+            created | missing) say "$svc: not started (it waits for the one before it)"; continue ;;
+        esac
+        echo
+        say "$svc is $state; its last log lines:"
+        compose logs --no-color --tail 40 "$svc" 2>&1 | strip_escapes || true
+    done
+    echo
+    say "tear down with: ./dockerc.sh down"
+}
+
+wait_healthy() {
+    local deadline=$((SECONDS + WAIT)) svc state pending
+    while :; do
+        pending=()
+        for svc in "${SERVICES[@]}"; do
+            state=$(service_state "$svc")
+            case $state in
+                healthy) ;;
+                exited | dead | unhealthy) show_failure; return 1 ;;
+                *) pending+=("$svc:$state") ;;
+            esac
+        done
+        ((${#pending[@]} == 0)) && return 0
+        if ((SECONDS >= deadline)); then
+            say "still waiting after ${WAIT}s: ${pending[*]}"
+            show_failure
+            return 1
+        fi
+        sleep 2
+    done
+}
+
+print_urls() {
+    cat <<EOF
+
+Circuit Breaker Lab is up ($COMPOSE_NAME, project $PROJECT):
+  $BASE_URL/api/success-request
+  $BASE_URL/api/timeout-request
+  $BASE_URL/api/mustfail-request
+  $BASE_URL/api/schema/
+  $BASE_URL/api/schema/swagger-ui/
+Follow the logs:  $COMPOSE_CMD logs -f     (or ./dockerc.sh logs)
+Stop:             ./dockerc.sh down
+EOF
+}
+
+cmd_up() {
+    check_engine
+    say "using $COMPOSE_NAME"
+
+    if [[ ${DOCKERC_BUILD:-1} != 0 ]]; then
+        say "building circuit-breaker:latest and circuit-breaker-gateway:latest"
+        compose build || die "the build failed (see above)"
+    fi
+
+    say "replacing any running stack (project $PROJECT)"
+    compose down --remove-orphans 2>&1 | strip_escapes
+
+    say "starting; waiting up to ${WAIT}s for every service to be healthy"
+    # up -d itself waits for each depends_on health condition and fails if one is unhealthy.
+    if ! compose up -d 2>&1 | strip_escapes; then
+        show_failure
+        exit 1
+    fi
+    wait_healthy || exit 1
+    print_urls
+}
+
+main() {
+    local cmd=${1:-up}
+    case $cmd in
+        -h | --help | help) usage 0 ;;
+        up | down | logs | ps) ;;
+        *) usage 2 >&2 ;;
+    esac
+
+    detect_compose
+    case $cmd in
+        up) cmd_up ;;
+        down) check_engine && compose down --remove-orphans ;;
+        logs) check_engine && compose logs -f ;;
+        ps) check_engine && compose ps ;;
+    esac
+}
+
+main "$@"

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# test.sh - build everything and run every test suite: unit, component and integration, then
+# e2e through Docker when an engine answers. Prints how long each stage took.
+#
+# Usage: scripts/test.sh
+# Environment (all optional):
+#   BUILD_DIR   build directory (default: build), configured RelWithDebInfo with Ninja + ccache
+#   JOBS        parallel build and test jobs (default: nproc)
+#   E2E         0: skip the e2e tests. Otherwise they run when a Docker engine answers; as root,
+#               ../shared/tools/offline-docker.sh is run first to get one if it is there.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+OFFLINE_DOCKER=$REPO/../shared/tools/offline-docker.sh
+cd "$REPO"
+
+TIMINGS=()
+stage() { # stage NAME COMMAND... : run one step, print and record its duration
+    local name=$1 start=$SECONDS rc=0 outcome="done"
+    shift
+    printf '\n=== %s\n' "$name"
+    "$@" || rc=$?
+    if [[ $rc != 0 ]]; then
+        outcome="FAILED (exit $rc)"
+    fi
+    TIMINGS+=("$(printf '%-14s %5ds  %s' "$name" $((SECONDS - start)) "$outcome")")
+    printf '=== %s: %s in %ds\n' "$name" "$outcome" $((SECONDS - start))
+    return "$rc"
+}
+
+summary() {
+    local line
+    printf '\n=== durations (total %ds)\n' "$SECONDS"
+    for line in "${TIMINGS[@]}"; do
+        printf '  %s\n' "$line"
+    done
+}
+trap summary EXIT
+
+configure() {
+    local args=(-S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCIRCUITLAB_TESTS=ON)
+    # An existing build directory keeps its generator; cmake refuses to switch.
+    if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
+        args+=(-G Ninja)
+    fi
+    cmake "${args[@]}"
+}
+
+engine_answers() { timeout 20 docker info >/dev/null 2>&1; }
+
+run_e2e() {
+    if [[ ${E2E:-} == 0 ]]; then
+        echo "e2e skipped: E2E=0"
+        return 0
+    fi
+    if ! engine_answers && [[ -x $OFFLINE_DOCKER && $(id -u) == 0 ]]; then
+        stage docker-engine "$OFFLINE_DOCKER"
+    fi
+    if ! engine_answers; then
+        echo "e2e skipped: no Docker engine (as root, ../shared/tools/offline-docker.sh starts one)"
+        return 0
+    fi
+    stage e2e ctest --test-dir "$BUILD_DIR" --output-on-failure -L e2e
+}
+
+stage configure configure
+stage build cmake --build "$BUILD_DIR" --parallel "$JOBS"
+stage tests ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" -LE e2e
+run_e2e
