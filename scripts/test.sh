@@ -15,6 +15,8 @@ BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 OFFLINE_DOCKER=$REPO/../shared/tools/offline-docker.sh
 cd "$REPO"
+# Paths under the checkout are hashed relative to it, so every clone shares one ccache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$REPO}
 
 TIMINGS=()
 stage() { # stage NAME COMMAND... : run one step, print and record its duration

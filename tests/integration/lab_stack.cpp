@@ -43,6 +43,14 @@ Answer fetch(int port, const std::string& target, std::chrono::milliseconds time
     return answer;
 }
 
+int base_port_from_env(int fallback) {
+    const char* value = std::getenv("CIRCUITLAB_TEST_BASE_PORT");
+    if (value == nullptr || *value == '\0') {
+        return fallback;
+    }
+    return std::stoi(value);
+}
+
 LabStack::LabStack(int base_port, std::map<std::string, std::string> env)
     : base_(base_port), env_(std::move(env)) {
     dir_ = std::string(CIRCUITLAB_TEST_RUN_DIR) + "/lab-" + std::to_string(base_port);

@@ -25,6 +25,9 @@ struct Answer {
 Answer fetch(int port, const std::string& target,
              std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+/// CIRCUITLAB_TEST_BASE_PORT when it is set to a number, else `fallback`.
+int base_port_from_env(int fallback);
+
 /// A running lab: gateway, frontier, midline and backline.
 class LabStack {
 public:

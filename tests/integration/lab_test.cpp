@@ -23,7 +23,8 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-constexpr int base_port = 18000;
+// CIRCUITLAB_TEST_BASE_PORT moves the stack, so two checkouts can run these tests at once.
+const int base_port = base_port_from_env(18000);
 
 class LabTest : public ::testing::Test {
 protected:
