@@ -13,8 +13,9 @@
 #   DOCKERC_WAIT    seconds to wait for every service to be healthy (default 120)
 #   DOCKERC_BUILD   0: skip the build and use the images already there (default 1)
 #
-# No Docker? ../shared/tools/offline-docker.sh installs and starts it from Debian's archive, or
-# run the same lab as local processes: scripts/lab-local.sh start
+# No Docker engine? As root, ../shared/tools/offline-docker.sh (run here when it is there)
+# installs and starts one from Debian's archive; or run the same lab as local processes:
+# scripts/lab-local.sh start
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -45,7 +46,6 @@ no_engine() {
 }
 
 detect_compose() {
-    command -v docker >/dev/null || no_engine
     if docker compose version >/dev/null 2>&1; then
         COMPOSE=(docker compose)
         COMPOSE_NAME="Compose v2 ($(docker compose version --short 2>/dev/null || echo '?'))"
@@ -60,8 +60,19 @@ detect_compose() {
 
 compose() { "${COMPOSE[@]}" -p "$PROJECT" -f "$FILE" "$@"; }
 
+engine_answers() { timeout 20 docker info >/dev/null 2>&1; }
+
+# On a machine with no registry the shared helper installs and starts Docker from Debian and
+# seeds the base images; it is idempotent, so it runs whenever no engine answers.
 check_engine() {
-    timeout 20 docker info >/dev/null 2>&1 || no_engine
+    local helper=../shared/tools/offline-docker.sh
+    engine_answers && return 0
+    if [[ -x $helper && $(id -u) == 0 ]]; then
+        say "no Docker engine answers; starting one with $helper"
+        "$helper" >&2 || die "$helper failed (see above)"
+        engine_answers && return 0
+    fi
+    no_engine
 }
 
 # healthy | starting | unhealthy | exited | missing ... for one service's container.
@@ -132,7 +143,6 @@ EOF
 }
 
 cmd_up() {
-    check_engine
     say "using $COMPOSE_NAME"
 
     if [[ ${DOCKERC_BUILD:-1} != 0 ]]; then
@@ -161,12 +171,14 @@ main() {
         *) usage 2 >&2 ;;
     esac
 
+    # The engine first: on a fresh machine starting it is what installs Compose.
+    check_engine
     detect_compose
     case $cmd in
         up) cmd_up ;;
-        down) check_engine && compose down --remove-orphans ;;
-        logs) check_engine && compose logs -f ;;
-        ps) check_engine && compose ps ;;
+        down) compose down --remove-orphans ;;
+        logs) compose logs -f ;;
+        ps) compose ps ;;
     esac
 }
 

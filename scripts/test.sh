@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# test.sh - build everything and run every test suite: unit, component and integration, then
-# e2e through Docker when an engine answers. Prints how long each stage took.
+# test.sh - install what is missing (scripts/setup.sh), build everything and run every test
+# suite: unit, component and integration, then e2e through Docker when an engine answers (as
+# root it starts one with ../shared/tools/offline-docker.sh). Prints how long each stage took.
 #
 # Usage: scripts/test.sh
 # Environment (all optional):
@@ -67,6 +68,7 @@ run_e2e() {
     stage e2e ctest --test-dir "$BUILD_DIR" --output-on-failure -L e2e
 }
 
+stage setup scripts/setup.sh
 stage configure configure
 stage build cmake --build "$BUILD_DIR" --parallel "$JOBS"
 stage tests ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" -LE e2e
