@@ -426,16 +426,35 @@ EnvLookup process_env() {
     };
 }
 
-std::string help_text() {
+std::vector<SettingDoc> setting_docs() {
     const Config defaults = default_config();
+    std::vector<SettingDoc> docs;
+    for (const Setting& setting : settings()) {
+        // Two defaults depend on the run, not on the code: say what they are instead.
+        std::string shown = setting.show(defaults);
+        if (setting.name == "ROLE") {
+            shown = "none";
+        } else if (setting.name == "THREADS") {
+            shown = "cores";
+        }
+        docs.push_back({setting.name, flag_of(setting.name), shown, setting.help});
+    }
+    return docs;
+}
+
+std::string readme_row(const SettingDoc& doc) {
+    return "| `" + doc.variable + "` | `" + doc.flag + "` | `" + doc.default_value + "` | " +
+           doc.meaning + " |";
+}
+
+std::string help_text() {
     std::ostringstream text;
     text << "Usage: circuitlab [--flag value | --flag=value]...\n"
             "       circuitlab healthcheck [--url http://127.0.0.1:8000/healthz]\n\n"
             "Every setting is a flag or an environment variable; flags win.\n\n";
-    for (const Setting& setting : settings()) {
-        const std::string shown = setting.name == "ROLE" ? "none" : setting.show(defaults);
-        text << "  " << flag_of(setting.name) << ", " << setting.name << "  (default: " << shown
-             << ")\n      " << setting.help << "\n";
+    for (const SettingDoc& doc : setting_docs()) {
+        text << "  " << doc.flag << ", " << doc.variable << "  (default: " << doc.default_value
+             << ")\n      " << doc.meaning << "\n";
     }
     return text.str();
 }

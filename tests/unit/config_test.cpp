@@ -162,16 +162,46 @@ TEST_F(ConfigTest, HelpNeedsNoRoleAndListsEverySetting) {
 namespace circuitlab::ops {
 namespace {
 
-TEST(ConfigDocsTest, ReadmeListsEverySetting) {
+std::string readme_text() {
     std::ifstream file(std::string(CIRCUITLAB_SOURCE_DIR) + "/README.md");
     std::stringstream text;
     text << file.rdbuf();
-    const std::string readme = text.str();
-    ASSERT_FALSE(readme.empty());
+    return text.str();
+}
 
-    for (const std::string& line : describe(Config{})) {
-        const std::string row = "| `" + line.substr(0, line.find('=')) + "` |";
-        EXPECT_NE(readme.find(row), std::string::npos) << row << " missing from README.md";
+// The rows of the README's settings table: the lines starting "| `" between "## Settings"
+// and the next heading.
+std::vector<std::string> readme_setting_rows(const std::string& readme) {
+    std::vector<std::string> rows;
+    std::istringstream lines(readme.substr(readme.find("\n## Settings\n") + 1));
+    std::string line;
+    std::getline(lines, line);
+    while (std::getline(lines, line) && line.rfind("## ", 0) != 0) {
+        if (line.rfind("| `", 0) == 0) {
+            rows.push_back(line);
+        }
+    }
+    return rows;
+}
+
+TEST(ConfigDocsTest, ReadmeSettingsTableMatchesHelpExactly) {
+    const std::string readme = readme_text();
+    ASSERT_NE(readme.find("\n## Settings\n"), std::string::npos);
+    std::vector<std::string> expected;
+    for (const SettingDoc& doc : setting_docs()) {
+        expected.push_back(readme_row(doc));
+    }
+
+    // Same rows, same order: a setting added, renamed or re-documented in one place only fails.
+    EXPECT_EQ(readme_setting_rows(readme), expected);
+}
+
+TEST(ConfigDocsTest, HelpShowsEachSettingsDocumentedDefault) {
+    const std::string help = help_text();
+    for (const SettingDoc& doc : setting_docs()) {
+        const std::string entry = doc.flag + ", " + doc.variable + "  (default: " +
+                                  doc.default_value + ")\n      " + doc.meaning + "\n";
+        EXPECT_NE(help.find(entry), std::string::npos) << doc.variable;
     }
 }
 

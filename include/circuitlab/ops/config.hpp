@@ -80,6 +80,20 @@ Invocation load_config(const std::vector<std::string>& args, const EnvLookup& en
 /// The process environment.
 EnvLookup process_env();
 
+/// How one setting is documented, in `--help` and in the README's settings table.
+struct SettingDoc {
+    std::string variable;       ///< `CB_WINDOW_SIZE`
+    std::string flag;           ///< `--cb-window-size`
+    std::string default_value;  ///< As a user reads it: `10`, `none`, `cores`.
+    std::string meaning;        ///< One line, with the accepted range.
+};
+
+/// Every setting, in the order of `--help`.
+std::vector<SettingDoc> setting_docs();
+
+/// The README's row of a setting: `| `VAR` | `--flag` | `default` | meaning |`.
+std::string readme_row(const SettingDoc& doc);
+
 /// The `--help` text: every setting with its variable, flag, default and meaning.
 std::string help_text();
 
