@@ -1,6 +1,10 @@
 #include "circuitlab/breaker/circuit_breaker.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <limits>
+#include <random>
 #include <utility>
 
 namespace circuitlab::breaker {
@@ -29,6 +33,18 @@ std::string rate_reason(const char* what, double rate, const char* op, double th
     return format("%s %.1f%% %s %.1f%% over %zu calls", what, rate, op, threshold, calls);
 }
 
+/// Ticket of a permit that is not among the calls in flight (a trial call).
+constexpr std::uint64_t no_ticket = std::numeric_limits<std::uint64_t>::max();
+
+RandomSource default_random(const BreakerConfig& config) {
+    if (config.open_jitter <= 0.0) {
+        return [] { return 0.5; };
+    }
+    return [engine = std::mt19937_64(std::random_device{}())]() mutable {
+        return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+    };
+}
+
 }  // namespace
 
 std::string describe(const Transition& transition) {
@@ -41,15 +57,23 @@ std::string describe(const Transition& transition) {
 
 // --- Permit ---------------------------------------------------------------------------
 
-Permit::Permit(std::shared_ptr<CircuitBreaker> breaker, std::uint64_t generation,
-               Clock::time_point started, bool trial)
-    : breaker_(std::move(breaker)), generation_(generation), started_(started), trial_(trial) {}
+Permit::Permit(std::shared_ptr<CircuitBreaker> breaker,
+               std::uint64_t generation,
+               Clock::time_point started,
+               bool trial,
+               std::uint64_t ticket)
+    : breaker_(std::move(breaker)),
+      generation_(generation),
+      started_(started),
+      trial_(trial),
+      ticket_(ticket) {}
 
 Permit::Permit(Permit&& other) noexcept
     : breaker_(std::move(other.breaker_)),
       generation_(other.generation_),
       started_(other.started_),
-      trial_(other.trial_) {}
+      trial_(other.trial_),
+      ticket_(other.ticket_) {}
 
 Permit& Permit::operator=(Permit&& other) noexcept {
     if (this != &other) {
@@ -58,6 +82,7 @@ Permit& Permit::operator=(Permit&& other) noexcept {
         generation_ = other.generation_;
         started_ = other.started_;
         trial_ = other.trial_;
+        ticket_ = other.ticket_;
     }
     return *this;
 }
@@ -69,25 +94,33 @@ void Permit::complete(Outcome outcome) {
         return;
     }
     auto breaker = std::move(breaker_);
-    breaker->on_complete(generation_, started_, trial_, outcome);
+    breaker->on_complete(*this, outcome);
 }
 
 // --- CircuitBreaker -------------------------------------------------------------------
 
-std::shared_ptr<CircuitBreaker> CircuitBreaker::create(std::string name, BreakerConfig config,
+std::shared_ptr<CircuitBreaker> CircuitBreaker::create(std::string name,
+                                                       BreakerConfig config,
                                                        const Clock& clock,
-                                                       TransitionObserver observer) {
-    return std::make_shared<CircuitBreaker>(Private{}, std::move(name), config, clock,
-                                            std::move(observer));
+                                                       TransitionObserver observer,
+                                                       RandomSource random) {
+    return std::make_shared<CircuitBreaker>(
+        Private{}, std::move(name), config, clock, std::move(observer), std::move(random));
 }
 
-CircuitBreaker::CircuitBreaker(Private, std::string name, BreakerConfig config,
-                               const Clock& clock, TransitionObserver observer)
+CircuitBreaker::CircuitBreaker(Private,
+                               std::string name,
+                               BreakerConfig config,
+                               const Clock& clock,
+                               TransitionObserver observer,
+                               RandomSource random)
     : name_(std::move(name)),
       config_(config),
       clock_(clock),
       observer_(std::move(observer)),
-      window_(config.window_size),
+      random_(random ? std::move(random) : default_random(config)),
+      window_(config.window_type, config.window_size),
+      in_flight_(config.slow_call_duration),
       trials_(config.half_open_calls) {}
 
 std::variant<Permit, Rejection> CircuitBreaker::try_acquire() {
@@ -99,16 +132,17 @@ std::variant<Permit, Rejection> CircuitBreaker::try_acquire() {
         apply_deadlines(now, events);
 
         if (state_ == State::open && now >= open_until_) {
-            transition_to(State::half_open,
-                          format("wait of %.1f s over", seconds(config_.wait_in_open)), events);
+            transition_to(
+                State::half_open, format("wait of %.1f s over", seconds(*open_wait_)), events);
         }
 
         if (permits_freely(state_)) {
-            result = Permit(shared_from_this(), generation_, now, false);
+            const std::uint64_t ticket = in_flight_.add(now);
+            result = Permit(shared_from_this(), generation_, now, false, ticket);
         } else if (state_ == State::half_open &&
                    trials_in_flight_ + trials_.counts().calls < config_.half_open_calls) {
             ++trials_in_flight_;
-            result = Permit(shared_from_this(), generation_, now, true);
+            result = Permit(shared_from_this(), generation_, now, true, no_ticket);
         } else {
             result = Rejection{state_, retry_after(now)};
         }
@@ -128,16 +162,33 @@ Snapshot CircuitBreaker::snapshot() {
         apply_deadlines(now, events);
 
         view.state = state_;
-        view.window = state_ == State::half_open ? trials_.counts() : window_.counts();
+        view.window = state_ == State::half_open ? trials_.counts() : window_.counts(now);
         view.generation = generation_;
         view.consecutive_failures = consecutive_failures_;
         view.trials_in_flight = trials_in_flight_;
         if (state_ == State::open) {
             view.next_probe_in = ceil_ms(open_until_ - now);
         }
+        in_flight_.age(now);
+        view.in_flight = in_flight_.size();
+        view.slow_in_flight = in_flight_.slow();
+        view.open_wait = open_wait_;
+        view.failed_probes = failed_probes_;
     }
     notify(events);
     return view;
+}
+
+std::optional<Clock::time_point> CircuitBreaker::poll() {
+    Events events;
+    std::optional<Clock::time_point> next;
+    {
+        std::lock_guard lock(mutex_);
+        apply_deadlines(clock_.now(), events);
+        next = next_deadline();
+    }
+    notify(events);
+    return next;
 }
 
 bool CircuitBreaker::force(State to, const std::string& reason) {
@@ -153,8 +204,7 @@ bool CircuitBreaker::force(State to, const std::string& reason) {
     return true;
 }
 
-void CircuitBreaker::on_complete(std::uint64_t generation, Clock::time_point started,
-                                 bool trial, Outcome outcome) {
+void CircuitBreaker::on_complete(const Permit& permit, Outcome outcome) {
     Events events;
     {
         std::lock_guard lock(mutex_);
@@ -162,17 +212,19 @@ void CircuitBreaker::on_complete(std::uint64_t generation, Clock::time_point sta
         apply_deadlines(now, events);
 
         // A result from an earlier generation says nothing about the current state.
-        if (generation == generation_) {
-            const bool slow = now - started >= config_.slow_call_duration;
+        if (permit.generation_ == generation_) {
+            const bool slow = now - permit.started_ >= config_.slow_call_duration;
             const bool failure = outcome == Outcome::failure;
-            if (trial) {
+            if (permit.trial_) {
                 --trials_in_flight_;
+            } else {
+                in_flight_.remove(permit.ticket_);
             }
             if (outcome != Outcome::ignored) {
-                if (trial) {
+                if (permit.trial_) {
                     record_trial(failure, slow, events);
                 } else {
-                    record_closed(failure, slow, events);
+                    record_closed(now, failure, slow, events);
                 }
             }
         }
@@ -180,11 +232,11 @@ void CircuitBreaker::on_complete(std::uint64_t generation, Clock::time_point sta
     notify(events);
 }
 
-void CircuitBreaker::record_closed(bool failure, bool slow, Events& events) {
+void CircuitBreaker::record_closed(Clock::time_point now, bool failure, bool slow, Events& events) {
     if (state_ == State::disabled) {
         return;
     }
-    window_.record(failure, slow);
+    window_.record(now, failure, slow);
     consecutive_failures_ = failure ? consecutive_failures_ + 1 : 0;
     if (state_ != State::closed) {
         return;  // metrics_only records but never trips.
@@ -246,15 +298,53 @@ std::string CircuitBreaker::trial_verdict(bool& reopen) const {
 }
 
 void CircuitBreaker::apply_deadlines(Clock::time_point now, Events& events) {
-    if (state_ != State::half_open || now < half_open_until_) {
+    if (state_ == State::half_open && now >= half_open_until_) {
+        const std::size_t finished = trials_.counts().calls;
+        transition_to(State::open,
+                      format("%zu of %zu trial calls unfinished after %.1f s",
+                             config_.half_open_calls - finished,
+                             config_.half_open_calls,
+                             seconds(config_.max_wait_in_half_open)),
+                      events);
+    }
+    if (state_ == State::open && config_.auto_half_open && now >= open_until_) {
+        transition_to(
+            State::half_open, format("wait of %.1f s over", seconds(*open_wait_)), events);
+    }
+    if (state_ == State::closed && config_.inflight_trip) {
+        check_in_flight(now, events);
+    }
+}
+
+void CircuitBreaker::check_in_flight(Clock::time_point now, Events& events) {
+    in_flight_.age(now);
+    const std::size_t calls = in_flight_.size();
+    if (calls == 0 || calls < config_.minimum_calls) {
         return;
     }
-    const std::size_t finished = trials_.counts().calls;
-    transition_to(State::open,
-                  format("%zu of %zu trial calls unfinished after %.1f s",
-                         config_.half_open_calls - finished, config_.half_open_calls,
-                         seconds(config_.max_wait_in_half_open)),
-                  events);
+    const double rate = 100.0 * static_cast<double>(in_flight_.slow()) / static_cast<double>(calls);
+    if (rate >= config_.slow_call_rate_threshold) {
+        transition_to(State::open,
+                      format("in-flight slow-call rate %.1f%% >= %.1f%% over %zu calls in flight",
+                             rate,
+                             config_.slow_call_rate_threshold,
+                             calls),
+                      events);
+    }
+}
+
+std::optional<Clock::time_point> CircuitBreaker::next_deadline() const {
+    if (state_ == State::half_open) {
+        return half_open_until_;
+    }
+    if (state_ == State::open && config_.auto_half_open) {
+        return open_until_;
+    }
+    if (state_ == State::closed && config_.inflight_trip &&
+        in_flight_.size() >= config_.minimum_calls) {
+        return in_flight_.next_slow_at();
+    }
+    return std::nullopt;
 }
 
 void CircuitBreaker::transition_to(State to, std::string reason, Events& events) {
@@ -267,15 +357,37 @@ void CircuitBreaker::transition_to(State to, std::string reason, Events& events)
     trials_.clear();
     consecutive_failures_ = 0;
     trials_in_flight_ = 0;
+    in_flight_.clear();
+
+    // The wait grows with each failed probe and starts over once the breaker closes.
+    if (to == State::closed) {
+        failed_probes_ = 0;
+    }
+    if (from == State::half_open && to == State::open) {
+        ++failed_probes_;
+    }
 
     const auto now = clock_.now();
     if (to == State::open) {
-        open_until_ = now + config_.wait_in_open;
+        open_wait_ = draw_open_wait();
+        open_until_ = now + *open_wait_;
     }
     if (to == State::half_open) {
         half_open_until_ = now + config_.max_wait_in_half_open;
     }
     events.push_back(Transition{name_, from, to, std::move(reason), before, generation_});
+}
+
+milliseconds CircuitBreaker::draw_open_wait() {
+    const auto base = static_cast<double>(config_.wait_in_open.count());
+    double wait = base * std::pow(config_.open_backoff, static_cast<double>(failed_probes_));
+    if (config_.open_backoff > 1.0) {
+        wait = std::min(wait, static_cast<double>(config_.max_wait_in_open.count()));
+    }
+    if (config_.open_jitter > 0.0) {
+        wait *= 1.0 + config_.open_jitter * (2.0 * random_() - 1.0);
+    }
+    return milliseconds{std::max<long long>(1, std::llround(wait))};
 }
 
 milliseconds CircuitBreaker::retry_after(Clock::time_point now) const {

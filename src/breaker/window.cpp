@@ -43,4 +43,89 @@ void CountWindow::clear() {
     counts_ = WindowCounts{};
 }
 
+// --- TimeWindow -----------------------------------------------------------------------
+
+TimeWindow::TimeWindow(std::size_t seconds) : buckets_(std::max<std::size_t>(seconds, 1)) {}
+
+void TimeWindow::record(Clock::time_point now, bool failure, bool slow) {
+    age(now);
+    WindowCounts& bucket = buckets_[static_cast<std::size_t>(head_second_) % buckets_.size()];
+    for (WindowCounts* counts : {&bucket, &counts_}) {
+        ++counts->calls;
+        counts->failures += failure ? 1 : 0;
+        counts->slow_calls += slow ? 1 : 0;
+    }
+}
+
+void TimeWindow::age(Clock::time_point now) {
+    const auto second = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
+    if (!started_) {
+        started_ = true;
+        head_second_ = second;
+        return;
+    }
+    if (second <= head_second_) {
+        return;
+    }
+    // Each second that starts empties the bucket it reuses; past a whole turn all are empty.
+    const auto size = static_cast<std::int64_t>(buckets_.size());
+    const std::int64_t steps = std::min(second - head_second_, size);
+    for (std::int64_t s = second - steps + 1; s <= second; ++s) {
+        drop(buckets_[static_cast<std::size_t>(s % size)]);
+    }
+    head_second_ = second;
+}
+
+void TimeWindow::drop(WindowCounts& bucket) {
+    counts_.calls -= bucket.calls;
+    counts_.failures -= bucket.failures;
+    counts_.slow_calls -= bucket.slow_calls;
+    bucket = WindowCounts{};
+}
+
+void TimeWindow::clear() {
+    std::fill(buckets_.begin(), buckets_.end(), WindowCounts{});
+    counts_ = WindowCounts{};
+}
+
+// --- SlidingWindow --------------------------------------------------------------------
+
+namespace {
+
+std::variant<CountWindow, TimeWindow> make_window(WindowType type, std::size_t size) {
+    if (type == WindowType::time) {
+        return TimeWindow(size);
+    }
+    return CountWindow(size);
+}
+
+}  // namespace
+
+SlidingWindow::SlidingWindow(WindowType type, std::size_t size)
+    : window_(make_window(type, size)) {}
+
+void SlidingWindow::record(Clock::time_point now, bool failure, bool slow) {
+    if (auto* time = std::get_if<TimeWindow>(&window_)) {
+        time->record(now, failure, slow);
+    } else {
+        std::get<CountWindow>(window_).record(failure, slow);
+    }
+}
+
+const WindowCounts& SlidingWindow::counts(Clock::time_point now) {
+    if (auto* time = std::get_if<TimeWindow>(&window_)) {
+        time->age(now);
+    }
+    return counts();
+}
+
+const WindowCounts& SlidingWindow::counts() const {
+    return std::visit([](const auto& window) -> const WindowCounts& { return window.counts(); },
+                      window_);
+}
+
+void SlidingWindow::clear() {
+    std::visit([](auto& window) { window.clear(); }, window_);
+}
+
 }  // namespace circuitlab::breaker

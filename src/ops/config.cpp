@@ -182,12 +182,26 @@ std::vector<Setting> upstream_settings() {
 std::vector<Setting> breaker_settings() {
     using breaker::BreakerConfig;
     return {
-        {"CB_WINDOW_SIZE", "calls in the sliding window, 1 to 10000",
+        {"CB_WINDOW_TYPE",
+         "count: the window holds the last CB_WINDOW_SIZE calls; time: the last CB_WINDOW_SIZE "
+         "seconds",
+         [](Config& c, const std::string& v) {
+             c.breaker.window_type = parse_choice("CB_WINDOW_TYPE", v, {"count", "time"}) == "time"
+                                         ? breaker::WindowType::time
+                                         : breaker::WindowType::count;
+         },
+         [](const Config& c) {
+             return std::string(c.breaker.window_type == breaker::WindowType::time ? "time"
+                                                                                   : "count");
+         }},
+        {"CB_WINDOW_SIZE",
+         "calls (count window) or seconds (time window) in the window, 1 to 10000",
          [](Config& c, const std::string& v) {
              c.breaker.window_size = parse_number<std::size_t>("CB_WINDOW_SIZE", v, 1, 10'000);
          },
          [](const Config& c) { return std::to_string(c.breaker.window_size); }},
-        {"CB_MINIMUM_CALLS", "calls the window needs before rates count, 1 to CB_WINDOW_SIZE",
+        {"CB_MINIMUM_CALLS",
+         "calls the window needs before rates count, 1 to 10000 (count window: to CB_WINDOW_SIZE)",
          [](Config& c, const std::string& v) {
              c.breaker.minimum_calls = parse_number<std::size_t>("CB_MINIMUM_CALLS", v, 1, 10'000);
          },
@@ -221,6 +235,28 @@ std::vector<Setting> breaker_settings() {
              c.breaker.wait_in_open = parse_ms("CB_WAIT_IN_OPEN_MS", v, 1, 3'600'000);
          },
          [](const Config& c) { return show_ms(c.breaker.wait_in_open); }},
+        {"CB_OPEN_BACKOFF",
+         "factor the open wait grows by after each failed probe, 1 to 100 (1 = off)",
+         [](Config& c, const std::string& v) {
+             c.breaker.open_backoff = parse_number("CB_OPEN_BACKOFF", v, 1.0, 100.0);
+         },
+         [](const Config& c) { return show_double(c.breaker.open_backoff); }},
+        {"CB_MAX_WAIT_IN_OPEN_MS",
+         "cap of the grown open wait, 1 to 3600000 (with backoff: at least CB_WAIT_IN_OPEN_MS)",
+         [](Config& c, const std::string& v) {
+             c.breaker.max_wait_in_open = parse_ms("CB_MAX_WAIT_IN_OPEN_MS", v, 1, 3'600'000);
+         },
+         [](const Config& c) { return show_ms(c.breaker.max_wait_in_open); }},
+        {"CB_OPEN_JITTER", "spread of each open wait as a fraction, 0 to 0.99 (0.1 = +-10%)",
+         [](Config& c, const std::string& v) {
+             c.breaker.open_jitter = parse_number("CB_OPEN_JITTER", v, 0.0, 0.99);
+         },
+         [](const Config& c) { return show_double(c.breaker.open_jitter); }},
+        {"CB_AUTO_HALF_OPEN", "move an open breaker to half-open when its wait ends, with no call",
+         [](Config& c, const std::string& v) {
+             c.breaker.auto_half_open = parse_bool("CB_AUTO_HALF_OPEN", v);
+         },
+         [](const Config& c) { return std::string(c.breaker.auto_half_open ? "true" : "false"); }},
         {"CB_HALF_OPEN_CALLS", "trial calls let through in half-open, 1 to 1000",
          [](Config& c, const std::string& v) {
              c.breaker.half_open_calls = parse_number<std::size_t>("CB_HALF_OPEN_CALLS", v, 1, 1000);
@@ -233,6 +269,13 @@ std::vector<Setting> breaker_settings() {
                  parse_ms("CB_MAX_WAIT_IN_HALF_OPEN_MS", v, 1, 3'600'000);
          },
          [](const Config& c) { return show_ms(c.breaker.max_wait_in_half_open); }},
+        {"CB_INFLIGHT_TRIP",
+         "also open on calls in flight: CB_MINIMUM_CALLS or more, and the share older than "
+         "CB_SLOW_CALL_DURATION_MS at CB_SLOW_CALL_RATE_THRESHOLD",
+         [](Config& c, const std::string& v) {
+             c.breaker.inflight_trip = parse_bool("CB_INFLIGHT_TRIP", v);
+         },
+         [](const Config& c) { return std::string(c.breaker.inflight_trip ? "true" : "false"); }},
         {"CB_SCOPE", "route: one breaker per upstream and route; upstream: one per upstream",
          [](Config& c, const std::string& v) {
              c.breaker_scope = parse_choice("CB_SCOPE", v, {"route", "upstream"}) == "route"
@@ -364,10 +407,17 @@ void check_combined(Config& config, bool slow_duration_given) {
     if (!slow_duration_given) {
         config.breaker.slow_call_duration = config.upstream_timeout;
     }
-    if (config.breaker.minimum_calls > config.breaker.window_size) {
+    const breaker::BreakerConfig& cb = config.breaker;
+    if (cb.window_type == breaker::WindowType::count && cb.minimum_calls > cb.window_size) {
         fail("CB_MINIMUM_CALLS",
-             "at most CB_WINDOW_SIZE (" + std::to_string(config.breaker.window_size) + ")",
-             std::to_string(config.breaker.minimum_calls));
+             "at most CB_WINDOW_SIZE (" + std::to_string(cb.window_size) + ") for a count window",
+             std::to_string(cb.minimum_calls));
+    }
+    if (cb.open_backoff > 1.0 && cb.max_wait_in_open < cb.wait_in_open) {
+        fail("CB_MAX_WAIT_IN_OPEN_MS",
+             "at least CB_WAIT_IN_OPEN_MS (" + show_ms(cb.wait_in_open) +
+                 ") when CB_OPEN_BACKOFF > 1",
+             show_ms(cb.max_wait_in_open));
     }
     if (auto problem = breaker::validate(config.breaker)) {
         throw ConfigError("bad breaker settings: " + *problem);

@@ -435,7 +435,7 @@ TEST(BreakerConfigTest, MinimumCallsAboveWindowIsRejected) {
     BreakerConfig config;
     config.minimum_calls = config.window_size + 1;
 
-    EXPECT_EQ(validate(config), "minimum_calls must be between 1 and window_size");
+    EXPECT_EQ(validate(config), "minimum_calls must be at most window_size for a count window");
 }
 
 TEST(BreakerConfigTest, ThresholdOutsidePercentIsRejected) {
@@ -443,6 +443,470 @@ TEST(BreakerConfigTest, ThresholdOutsidePercentIsRejected) {
     config.failure_rate_threshold = 0.0;
 
     EXPECT_EQ(validate(config), "failure_rate_threshold must be in (0, 100]");
+}
+
+// --- Slow calls ---------------------------------------------------------------------
+
+TEST_F(CircuitBreakerTest, TimeoutCountsAsFailureAndSlow) {
+    auto breaker = make();
+
+    Permit permit = acquire(*breaker);
+    clock_.advance(1s);
+    permit.complete(Outcome::failure);
+
+    EXPECT_EQ(breaker->snapshot().window.failures, 1u);
+    EXPECT_EQ(breaker->snapshot().window.slow_calls, 1u);
+}
+
+TEST_F(CircuitBreakerTest, CallJustUnderSlowDurationIsNotSlow) {
+    auto breaker = make();
+
+    Permit permit = acquire(*breaker);
+    clock_.advance(999ms);
+    permit.complete(Outcome::success);
+
+    EXPECT_EQ(breaker->snapshot().window.slow_calls, 0u);
+}
+
+TEST_F(CircuitBreakerTest, SlowRateBelowThresholdStaysClosed) {
+    config_.slow_call_duration = 300ms;
+    config_.slow_call_rate_threshold = 50.0;
+    auto breaker = make();
+
+    for (int i = 0; i < 5; ++i) {
+        Permit permit = acquire(*breaker);
+        clock_.advance(i < 2 ? 300ms : 299ms);
+        permit.complete(Outcome::success);
+    }
+
+    EXPECT_EQ(breaker->state(), State::closed);  // 2 of 5 = 40% < 50%
+    EXPECT_EQ(breaker->snapshot().window.slow_calls, 2u);
+}
+
+// --- Time-based window -----------------------------------------------------------------
+
+TEST_F(CircuitBreakerTest, TimeWindowOpensOnTheFailuresOfItsSeconds) {
+    config_.window_type = WindowType::time;
+    config_.window_size = 10;
+    auto breaker = make();
+
+    calls(*breaker, Outcome::success, 3);
+    clock_.advance(4s);
+    calls(*breaker, Outcome::failure, 3);
+
+    EXPECT_EQ(breaker->state(), State::open);
+    EXPECT_EQ(events_.back().reason, "failure rate 50.0% >= 50.0% over 6 calls");
+}
+
+TEST_F(CircuitBreakerTest, TimeWindowForgetsCallsOlderThanItsSeconds) {
+    config_.window_type = WindowType::time;
+    config_.window_size = 10;
+    auto breaker = make();
+
+    calls(*breaker, Outcome::failure, 4);
+    clock_.advance(10s);
+    calls(*breaker, Outcome::failure, 1);
+
+    EXPECT_EQ(breaker->state(), State::closed);
+    EXPECT_EQ(breaker->snapshot().window.calls, 1u);
+}
+
+TEST_F(CircuitBreakerTest, TimeWindowSnapshotAgesWithNoTraffic) {
+    config_.window_type = WindowType::time;
+    config_.window_size = 5;
+    auto breaker = make();
+
+    calls(*breaker, Outcome::success, 3);
+    clock_.advance(5s);
+
+    EXPECT_EQ(breaker->snapshot().window.calls, 0u);
+}
+
+TEST_F(CircuitBreakerTest, TimeWindowWaitsForMinimumCalls) {
+    config_.window_type = WindowType::time;
+    config_.window_size = 2;
+    config_.minimum_calls = 8;
+    auto breaker = make();
+
+    calls(*breaker, Outcome::failure, 7);
+    EXPECT_EQ(breaker->state(), State::closed);
+
+    calls(*breaker, Outcome::failure, 1);
+    EXPECT_EQ(breaker->state(), State::open);
+}
+
+// --- Open-state backoff ----------------------------------------------------------------
+
+TEST_F(CircuitBreakerTest, FailedProbesGrowTheOpenWait) {
+    config_.open_backoff = 2.0;
+    config_.half_open_calls = 1;
+    auto breaker = make();
+    trip(*breaker);
+    EXPECT_EQ(breaker->snapshot().next_probe_in, 2s);
+
+    clock_.advance(2s);
+    ASSERT_TRUE(call(*breaker, Outcome::failure));
+    EXPECT_EQ(breaker->snapshot().next_probe_in, 4s);
+
+    clock_.advance(4s);
+    ASSERT_TRUE(call(*breaker, Outcome::failure));
+    EXPECT_EQ(breaker->snapshot().next_probe_in, 8s);
+    EXPECT_EQ(breaker->snapshot().failed_probes, 2u);
+}
+
+TEST_F(CircuitBreakerTest, RetryAfterReflectsTheGrownWait) {
+    config_.open_backoff = 3.0;
+    config_.half_open_calls = 1;
+    auto breaker = make();
+    trip(*breaker);
+    clock_.advance(2s);
+    ASSERT_TRUE(call(*breaker, Outcome::failure));
+
+    clock_.advance(1s);
+    auto admission = breaker->try_acquire();
+
+    ASSERT_TRUE(std::holds_alternative<Rejection>(admission));
+    EXPECT_EQ(std::get<Rejection>(admission).retry_after, 5s);
+}
+
+TEST_F(CircuitBreakerTest, GrownWaitStopsAtTheCap) {
+    config_.open_backoff = 2.0;
+    config_.max_wait_in_open = 5s;
+    config_.half_open_calls = 1;
+    auto breaker = make();
+    trip(*breaker);
+
+    std::vector<std::chrono::milliseconds> waits;
+    for (int probe = 0; probe < 3; ++probe) {
+        clock_.advance(*breaker->snapshot().next_probe_in);
+        ASSERT_TRUE(call(*breaker, Outcome::failure));
+        waits.push_back(*breaker->snapshot().open_wait);
+    }
+
+    EXPECT_EQ(waits, (std::vector<std::chrono::milliseconds>{4s, 5s, 5s}));
+}
+
+TEST_F(CircuitBreakerTest, WaitReturnsToBaseOnceClosed) {
+    config_.open_backoff = 2.0;
+    config_.half_open_calls = 1;
+    auto breaker = make();
+    trip(*breaker);
+    clock_.advance(2s);
+    ASSERT_TRUE(call(*breaker, Outcome::failure));
+    clock_.advance(4s);
+    ASSERT_TRUE(call(*breaker, Outcome::success));
+    ASSERT_EQ(breaker->state(), State::closed);
+
+    trip(*breaker);
+
+    EXPECT_EQ(breaker->snapshot().next_probe_in, 2s);
+    EXPECT_EQ(breaker->snapshot().failed_probes, 0u);
+}
+
+TEST_F(CircuitBreakerTest, HalfOpenTimeoutCountsAsAFailedProbe) {
+    config_.open_backoff = 2.0;
+    auto breaker = make();
+    trip(*breaker);
+    clock_.advance(2s);
+    Permit hung = acquire(*breaker);
+
+    clock_.advance(3s);
+
+    EXPECT_EQ(breaker->state(), State::open);
+    EXPECT_EQ(breaker->snapshot().next_probe_in, 4s);
+}
+
+TEST_F(CircuitBreakerTest, BackoffOfOneKeepsTheWaitFixed) {
+    config_.half_open_calls = 1;
+    auto breaker = make();
+    trip(*breaker);
+
+    for (int probe = 0; probe < 3; ++probe) {
+        clock_.advance(2s);
+        ASSERT_TRUE(call(*breaker, Outcome::failure));
+    }
+
+    EXPECT_EQ(breaker->snapshot().next_probe_in, 2s);
+}
+
+TEST_F(CircuitBreakerTest, JitterSpreadsTheWaitByTheInjectedDraw) {
+    config_.open_jitter = 0.1;
+    std::vector<double> draws{0.0, 0.75};
+    std::size_t next = 0;
+    auto breaker = CircuitBreaker::create(
+        "b", config_, clock_, {}, [&] { return draws[next++ % draws.size()]; });
+
+    trip(*breaker);
+    EXPECT_EQ(breaker->snapshot().open_wait, 1800ms);  // 2 s - 10%
+
+    clock_.advance(1800ms);
+    calls(*breaker, Outcome::failure, 3);
+    EXPECT_EQ(breaker->snapshot().open_wait, 2100ms);  // 2 s + 5%
+}
+
+TEST_F(CircuitBreakerTest, JitterAppliesToTheGrownWait) {
+    config_.open_jitter = 0.5;
+    config_.open_backoff = 2.0;
+    config_.half_open_calls = 1;
+    auto breaker = CircuitBreaker::create("b", config_, clock_, {}, [] { return 1.0 - 1e-9; });
+    trip(*breaker);
+
+    clock_.advance(*breaker->snapshot().next_probe_in);
+    ASSERT_TRUE(call(*breaker, Outcome::failure));
+
+    EXPECT_EQ(breaker->snapshot().open_wait, 6s);  // 4 s + 50%
+}
+
+TEST_F(CircuitBreakerTest, HalfOpenReasonNamesTheRealWait) {
+    config_.open_backoff = 2.0;
+    config_.half_open_calls = 1;
+    auto breaker = make();
+    trip(*breaker);
+    clock_.advance(2s);
+    ASSERT_TRUE(call(*breaker, Outcome::failure));
+
+    clock_.advance(4s);
+    Permit trial = acquire(*breaker);
+
+    EXPECT_EQ(events_.back().reason, "wait of 4.0 s over");
+}
+
+// --- Automatic half-open and poll() ----------------------------------------------------
+
+TEST_F(CircuitBreakerTest, PollOnAQuietClosedBreakerHasNothingDue) {
+    auto breaker = make();
+
+    EXPECT_EQ(breaker->poll(), std::nullopt);
+}
+
+TEST_F(CircuitBreakerTest, WithoutAutoHalfOpenPollLeavesAnOpenBreakerOpen) {
+    auto breaker = make();
+    trip(*breaker);
+
+    clock_.advance(10s);
+
+    EXPECT_EQ(breaker->poll(), std::nullopt);
+    EXPECT_EQ(breaker->snapshot().state, State::open);
+    EXPECT_EQ(breaker->snapshot().next_probe_in, 0ms);
+}
+
+TEST_F(CircuitBreakerTest, AutoHalfOpenPollSaysWhenTheWaitEnds) {
+    config_.auto_half_open = true;
+    auto breaker = make();
+    const auto tripped_at = clock_.now();
+    trip(*breaker);
+
+    EXPECT_EQ(breaker->poll(), tripped_at + 2s);
+}
+
+TEST_F(CircuitBreakerTest, AutoHalfOpenMovesOnPollWithNoTraffic) {
+    config_.auto_half_open = true;
+    auto breaker = make();
+    trip(*breaker);
+
+    clock_.advance(2s);
+    const auto next = breaker->poll();
+
+    EXPECT_EQ(events_.back().to, State::half_open);
+    EXPECT_EQ(events_.back().reason, "wait of 2.0 s over");
+    EXPECT_EQ(next, clock_.now() + 3s);  // the half-open timeout
+}
+
+TEST_F(CircuitBreakerTest, AutoHalfOpenMovesOnAStateReadToo) {
+    config_.auto_half_open = true;
+    auto breaker = make();
+    trip(*breaker);
+
+    clock_.advance(2s);
+
+    EXPECT_EQ(breaker->snapshot().state, State::half_open);
+}
+
+TEST_F(CircuitBreakerTest, PollAppliesTheHalfOpenTimeout) {
+    config_.auto_half_open = true;
+    auto breaker = make();
+    trip(*breaker);
+    clock_.advance(2s);
+    breaker->poll();
+    Permit hung = acquire(*breaker);
+
+    clock_.advance(3s);
+    breaker->poll();
+
+    EXPECT_EQ(events_.back().from, State::half_open);
+    EXPECT_EQ(events_.back().to, State::open);
+}
+
+// Scenario C8: an earlier open period's deadline must not move a later one.
+TEST_F(CircuitBreakerTest, AutoHalfOpenFollowsOnlyTheLatestTrip) {
+    config_.auto_half_open = true;
+    config_.wait_in_open = 5s;
+    auto breaker = make();
+    trip(*breaker);  // 0 s
+    clock_.advance(1s);
+    ASSERT_TRUE(breaker->force(State::closed));  // 1 s
+    clock_.advance(2s);
+    trip(*breaker);  // 3 s
+
+    clock_.advance(2s);  // 5 s: the first trip's deadline
+    EXPECT_EQ(breaker->poll(), clock_.now() + 3s);
+    EXPECT_EQ(breaker->state(), State::open);
+
+    clock_.advance(3s);  // 8 s
+    breaker->poll();
+    EXPECT_EQ(breaker->state(), State::half_open);
+}
+
+// --- In-flight trip --------------------------------------------------------------------
+
+class InFlightTripTest : public CircuitBreakerTest {
+protected:
+    InFlightTripTest() {
+        config_.inflight_trip = true;
+        config_.slow_call_duration = 300ms;
+        config_.slow_call_rate_threshold = 50.0;
+    }
+
+    std::vector<Permit> hold(CircuitBreaker& breaker, int count) {
+        std::vector<Permit> permits;
+        for (int i = 0; i < count; ++i) {
+            permits.push_back(acquire(breaker));
+        }
+        return permits;
+    }
+};
+
+TEST_F(InFlightTripTest, OpensOnPollWhenEnoughHungCallsTurnSlow) {
+    auto breaker = make();
+    auto hung = hold(*breaker, 5);
+
+    clock_.advance(300ms);
+    breaker->poll();
+
+    EXPECT_EQ(breaker->state(), State::open);
+    EXPECT_EQ(events_.back().reason,
+              "in-flight slow-call rate 100.0% >= 50.0% over 5 calls in flight");
+}
+
+TEST_F(InFlightTripTest, TheAdmissionThatSeesTheTripIsRejected) {
+    auto breaker = make();
+    auto hung = hold(*breaker, 5);
+
+    clock_.advance(300ms);
+    auto admission = breaker->try_acquire();
+
+    ASSERT_TRUE(std::holds_alternative<Rejection>(admission));
+    EXPECT_EQ(std::get<Rejection>(admission).state, State::open);
+}
+
+TEST_F(InFlightTripTest, NeedsMinimumCallsInFlight) {
+    auto breaker = make();
+    auto hung = hold(*breaker, 4);
+
+    clock_.advance(10s);
+    breaker->poll();
+
+    EXPECT_EQ(breaker->state(), State::closed);
+    EXPECT_EQ(breaker->snapshot().slow_in_flight, 4u);
+}
+
+TEST_F(InFlightTripTest, IsOffUnlessAskedFor) {
+    config_.inflight_trip = false;
+    auto breaker = make();
+    auto hung = hold(*breaker, 5);
+
+    clock_.advance(10s);
+    breaker->poll();
+
+    EXPECT_EQ(breaker->state(), State::closed);
+}
+
+TEST_F(InFlightTripTest, YoungCallsInFlightDiluteTheSlowShare) {
+    config_.slow_call_rate_threshold = 60.0;
+    auto breaker = make();
+    auto old_calls = hold(*breaker, 3);
+    clock_.advance(200ms);
+    auto young_calls = hold(*breaker, 3);
+
+    clock_.advance(100ms);  // 3 of 6 slow: 50% < 60%
+    EXPECT_EQ(breaker->state(), State::closed);
+
+    clock_.advance(200ms);  // all 6 slow
+    EXPECT_EQ(breaker->state(), State::open);
+}
+
+TEST_F(InFlightTripTest, FinishedCallsLeaveTheInFlightCount) {
+    auto breaker = make();
+    auto calls_out = hold(*breaker, 5);
+
+    calls_out[0].complete(Outcome::success);
+    calls_out[1].complete(Outcome::ignored);
+    clock_.advance(300ms);
+
+    EXPECT_EQ(breaker->snapshot().in_flight, 3u);
+    EXPECT_EQ(breaker->snapshot().slow_in_flight, 3u);
+    EXPECT_EQ(breaker->state(), State::closed);
+}
+
+TEST_F(InFlightTripTest, PollSaysWhenTheNextCallInFlightTurnsSlow) {
+    auto breaker = make();
+    auto first = hold(*breaker, 4);
+    clock_.advance(100ms);
+    auto fifth = hold(*breaker, 1);
+
+    EXPECT_EQ(breaker->poll(), clock_.now() + 200ms);
+}
+
+TEST_F(InFlightTripTest, HungCallsFinishingAfterTheTripAreDropped) {
+    auto breaker = make();
+    auto hung = hold(*breaker, 5);
+    clock_.advance(300ms);
+    breaker->poll();
+    ASSERT_EQ(breaker->state(), State::open);
+
+    clock_.advance(700ms);
+    for (Permit& permit : hung) {
+        permit.complete(Outcome::failure);
+    }
+
+    EXPECT_EQ(breaker->snapshot().window.calls, 0u);
+    EXPECT_EQ(breaker->state(), State::open);
+}
+
+TEST_F(InFlightTripTest, DoesNotTripMetricsOnly) {
+    auto breaker = make();
+    ASSERT_TRUE(breaker->force(State::metrics_only));
+    auto hung = hold(*breaker, 5);
+
+    clock_.advance(1s);
+
+    EXPECT_EQ(breaker->state(), State::metrics_only);
+    EXPECT_EQ(breaker->snapshot().slow_in_flight, 5u);
+}
+
+TEST(BreakerConfigTest, TimeWindowAllowsMinimumCallsAboveItsSeconds) {
+    BreakerConfig config;
+    config.window_type = WindowType::time;
+    config.window_size = 2;
+    config.minimum_calls = 50;
+
+    EXPECT_EQ(validate(config), std::nullopt);
+}
+
+TEST(BreakerConfigTest, RefusesBackoffCapBelowTheWait) {
+    BreakerConfig config;
+    config.open_backoff = 1.5;
+    config.max_wait_in_open = config.wait_in_open - std::chrono::milliseconds(1);
+
+    EXPECT_EQ(validate(config),
+              "max_wait_in_open must be at least wait_in_open when open_backoff > 1");
+}
+
+TEST(BreakerConfigTest, RefusesJitterOfOne) {
+    BreakerConfig config;
+    config.open_jitter = 1.0;
+
+    EXPECT_EQ(validate(config), "open_jitter must be in [0, 1)");
 }
 
 }  // namespace

@@ -113,8 +113,73 @@ TEST_F(ConfigTest, MinimumCallsAboveWindowIsRefused) {
     env_["CB_WINDOW_SIZE"] = "4";
 
     EXPECT_EQ(error_of({}),
-              "bad CB_MINIMUM_CALLS (--cb-minimum-calls): expected at most CB_WINDOW_SIZE (4), "
-              "got \"5\"");
+              "bad CB_MINIMUM_CALLS (--cb-minimum-calls): expected at most CB_WINDOW_SIZE (4) for "
+              "a count window, got \"5\"");
+}
+
+TEST_F(ConfigTest, TimeWindowTakesMinimumCallsAboveItsSeconds) {
+    env_["CB_WINDOW_TYPE"] = "time";
+    env_["CB_WINDOW_SIZE"] = "4";
+    env_["CB_MINIMUM_CALLS"] = "20";
+
+    const Config config = load({}).config;
+
+    EXPECT_EQ(config.breaker.window_type, breaker::WindowType::time);
+    EXPECT_EQ(config.breaker.window_size, 4u);
+    EXPECT_EQ(config.breaker.minimum_calls, 20u);
+}
+
+TEST_F(ConfigTest, UnknownWindowTypeIsRefused) {
+    EXPECT_EQ(error_of({"--cb-window-type", "sliding"}),
+              "bad CB_WINDOW_TYPE (--cb-window-type): expected one of count, time, got "
+              "\"sliding\"");
+}
+
+TEST_F(ConfigTest, ReadsOpenBackoffJitterAndTimers) {
+    env_["CB_OPEN_BACKOFF"] = "2";
+    env_["CB_MAX_WAIT_IN_OPEN_MS"] = "30000";
+    env_["CB_OPEN_JITTER"] = "0.1";
+    env_["CB_AUTO_HALF_OPEN"] = "true";
+    env_["CB_INFLIGHT_TRIP"] = "on";
+
+    const breaker::BreakerConfig cb = load({}).config.breaker;
+
+    EXPECT_EQ(cb.open_backoff, 2.0);
+    EXPECT_EQ(cb.max_wait_in_open, 30s);
+    EXPECT_EQ(cb.open_jitter, 0.1);
+    EXPECT_TRUE(cb.auto_half_open);
+    EXPECT_TRUE(cb.inflight_trip);
+}
+
+TEST_F(ConfigTest, BackoffBelowOneIsRefused) {
+    EXPECT_EQ(error_of({"--cb-open-backoff=0.5"}),
+              "bad CB_OPEN_BACKOFF (--cb-open-backoff): expected a number from 1 to 100, got "
+              "\"0.5\"");
+}
+
+TEST_F(ConfigTest, JitterOfOneOrMoreIsRefused) {
+    EXPECT_NE(error_of({"--cb-open-jitter=1"}).find("CB_OPEN_JITTER"), std::string::npos);
+}
+
+TEST_F(ConfigTest, BackoffCapBelowTheBaseWaitIsRefused) {
+    env_["CB_OPEN_BACKOFF"] = "2";
+    env_["CB_WAIT_IN_OPEN_MS"] = "5000";
+    env_["CB_MAX_WAIT_IN_OPEN_MS"] = "4000";
+
+    EXPECT_EQ(error_of({}),
+              "bad CB_MAX_WAIT_IN_OPEN_MS (--cb-max-wait-in-open-ms): expected at least "
+              "CB_WAIT_IN_OPEN_MS (5000) when CB_OPEN_BACKOFF > 1, got \"4000\"");
+}
+
+TEST_F(ConfigTest, CapBelowTheBaseWaitIsFineWithoutBackoff) {
+    env_["CB_WAIT_IN_OPEN_MS"] = "120000";
+
+    EXPECT_EQ(load({}).config.breaker.wait_in_open, 120s);
+}
+
+TEST_F(ConfigTest, NonBooleanAutoHalfOpenIsRefused) {
+    EXPECT_NE(error_of({"--cb-auto-half-open", "maybe"}).find("CB_AUTO_HALF_OPEN"),
+              std::string::npos);
 }
 
 TEST_F(ConfigTest, UnknownFlagIsRefused) {

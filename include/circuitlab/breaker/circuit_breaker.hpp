@@ -12,6 +12,7 @@
 
 #include "circuitlab/breaker/breaker_config.hpp"
 #include "circuitlab/breaker/clock.hpp"
+#include "circuitlab/breaker/in_flight.hpp"
 #include "circuitlab/breaker/state.hpp"
 #include "circuitlab/breaker/window.hpp"
 
@@ -57,7 +58,21 @@ struct Snapshot {
     std::size_t trials_in_flight = 0;
     /// Time left before an open breaker lets a probe through; 0 when a probe is due.
     std::optional<std::chrono::milliseconds> next_probe_in;
+    /// Calls let through in a free state (closed, disabled, metrics_only) of this
+    /// generation and not yet completed; trial calls are in trials_in_flight.
+    std::size_t in_flight = 0;
+    /// Of in_flight, those already older than slow_call_duration.
+    std::size_t slow_in_flight = 0;
+    /// The wait drawn for the current (or, when not open, the last) open period, backoff
+    /// and jitter included; nullopt before the first opening.
+    std::optional<std::chrono::milliseconds> open_wait;
+    /// Failed probes (half-open -> open) since the breaker last closed: the backoff exponent.
+    std::size_t failed_probes = 0;
 };
+
+/// Source of randomness for the open-wait jitter: returns a number uniform in [0, 1).
+/// Called under the breaker's lock; must be quick and must not call the breaker.
+using RandomSource = std::function<double()>;
 
 class CircuitBreaker;
 
@@ -78,29 +93,40 @@ public:
     /// Generation of the breaker when the permit was given.
     std::uint64_t generation() const { return generation_; }
 
+    /// Whether this is one of the trial calls of a half-open breaker.
+    bool trial() const { return trial_; }
+
+    /// When the permit was given, on the breaker's clock.
+    Clock::time_point started() const { return started_; }
+
 private:
     friend class CircuitBreaker;
     Permit(std::shared_ptr<CircuitBreaker> breaker,
            std::uint64_t generation,
            Clock::time_point started,
-           bool trial);
+           bool trial,
+           std::uint64_t ticket);
 
     std::shared_ptr<CircuitBreaker> breaker_;
     std::uint64_t generation_ = 0;
     Clock::time_point started_;
     bool trial_ = false;
+    std::uint64_t ticket_ = 0;  ///< Place among the calls in flight (free states only).
 };
 
 /// The breaker: state machine, window and generation. Thread-safe; one mutex guards the
-/// bookkeeping, observers are called outside it. Deadlines (open -> half-open, half-open
-/// timing out) are evaluated lazily against the clock: there is no background timer.
+/// bookkeeping, observers are called outside it. Deadlines (half-open timing out, open ->
+/// half-open with auto_half_open, the in-flight trip) are evaluated lazily against the
+/// clock on every call, read and poll(): the breaker has no timer of its own.
 class CircuitBreaker : public std::enable_shared_from_this<CircuitBreaker> {
 public:
     /// The config must be valid (see validate); the clock must outlive the breaker.
+    /// `random` draws the open-wait jitter; empty: a generator seeded at random.
     static std::shared_ptr<CircuitBreaker> create(std::string name,
                                                   BreakerConfig config,
                                                   const Clock& clock,
-                                                  TransitionObserver observer = {});
+                                                  TransitionObserver observer = {},
+                                                  RandomSource random = {});
 
     /// Asks to make a call: a permit, or a rejection saying why and for how long.
     std::variant<Permit, Rejection> try_acquire();
@@ -110,6 +136,13 @@ public:
 
     /// State, counts and timers, after applying any deadline that has passed.
     Snapshot snapshot();
+
+    /// Applies every deadline that has passed (half-open timeout; open -> half-open when
+    /// auto_half_open is on; the in-flight trip when inflight_trip is on) and returns when
+    /// the next one falls: poll again then. nullopt: nothing will change without a call or an
+    /// operator. Meant for a timer in the layer above; new calls can bring a deadline forward,
+    /// so that timer should also poll now and then (e.g. every 100 ms).
+    std::optional<Clock::time_point> poll();
 
     /// Operator action: moves to any state (forced ones included), as a transition with
     /// the given reason. Moving to closed starts a fresh window. Returns false (and does
@@ -125,21 +158,23 @@ private:
 
 public:
     CircuitBreaker(Private, std::string name, BreakerConfig config, const Clock& clock,
-                   TransitionObserver observer);
+                   TransitionObserver observer, RandomSource random);
 
 private:
     friend class Permit;
 
     using Events = std::vector<Transition>;
 
-    void on_complete(std::uint64_t generation, Clock::time_point started, bool trial,
-                     Outcome outcome);
-    void record_closed(bool failure, bool slow, Events& events);
+    void on_complete(const Permit& permit, Outcome outcome);
+    void record_closed(Clock::time_point now, bool failure, bool slow, Events& events);
     void record_trial(bool failure, bool slow, Events& events);
     void apply_deadlines(Clock::time_point now, Events& events);
+    void check_in_flight(Clock::time_point now, Events& events);
+    std::optional<Clock::time_point> next_deadline() const;
     std::optional<std::string> trip_reason() const;
     std::string trial_verdict(bool& reopen) const;
     void transition_to(State to, std::string reason, Events& events);
+    std::chrono::milliseconds draw_open_wait();
     std::chrono::milliseconds retry_after(Clock::time_point now) const;
     void notify(const Events& events) const;
 
@@ -149,9 +184,13 @@ private:
     const TransitionObserver observer_;
 
     std::mutex mutex_;
+    RandomSource random_;
     State state_ = State::closed;
     std::uint64_t generation_ = 0;
-    CountWindow window_;
+    SlidingWindow window_;
+    InFlight in_flight_;
+    std::size_t failed_probes_ = 0;
+    std::optional<std::chrono::milliseconds> open_wait_;
     std::size_t consecutive_failures_ = 0;
     Clock::time_point open_until_{};
     Clock::time_point half_open_until_{};
