@@ -17,6 +17,7 @@
 
 #include "circuitlab/breaker/clock.hpp"
 #include "circuitlab/http/server.hpp"
+#include "circuitlab/lab/breaker_poller.hpp"
 #include "circuitlab/ops/config.hpp"
 #include "circuitlab/ops/logging.hpp"
 #include "roles.hpp"
@@ -87,6 +88,12 @@ int serve(const ops::Config& config) {
     net::io_context io(static_cast<int>(config.threads));
     auto role = app::build_role(config, io, clock);
 
+    // Deadlines that must move with no traffic need a timer; without them state is lazy.
+    lab::BreakerPoller poller(io.get_executor(), role->breakers, clock);
+    if (config.breaker.auto_half_open || config.breaker.inflight_trip) {
+        poller.start();
+    }
+
     http::Server server(io, role->router, server_options(config));
     const std::string listen = config.listen_host + ":" + std::to_string(config.listen_port);
     try {
@@ -107,6 +114,7 @@ int serve(const ops::Config& config) {
         }
         log->info("signal {}: draining for up to {} ms", signal, config.shutdown_grace.count());
         role->ready = false;
+        poller.stop();
         server.shutdown(config.shutdown_grace, [&] {
             if (role->client) {
                 role->client->close();
