@@ -209,6 +209,11 @@ void CircuitBreaker::on_complete(const Permit& permit, Outcome outcome) {
     {
         std::lock_guard lock(mutex_);
         const auto now = clock_.now();
+        // The call is back: it no longer counts as in flight when the deadlines are judged.
+        // A ticket of an earlier generation is unknown to the tracker and changes nothing.
+        if (!permit.trial_) {
+            in_flight_.remove(permit.ticket_);
+        }
         apply_deadlines(now, events);
 
         // A result from an earlier generation says nothing about the current state.
@@ -217,8 +222,6 @@ void CircuitBreaker::on_complete(const Permit& permit, Outcome outcome) {
             const bool failure = outcome == Outcome::failure;
             if (permit.trial_) {
                 --trials_in_flight_;
-            } else {
-                in_flight_.remove(permit.ticket_);
             }
             if (outcome != Outcome::ignored) {
                 if (permit.trial_) {

@@ -2,6 +2,7 @@ add_executable(circuitlab_breaker_tests
     ${CMAKE_CURRENT_LIST_DIR}/circuit_breaker_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/window_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/in_flight_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/circuit_breaker_property_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/state_test.cpp
 )
 target_include_directories(circuitlab_breaker_tests PRIVATE ${PROJECT_SOURCE_DIR}/tests)

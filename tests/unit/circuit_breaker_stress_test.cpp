@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <latch>
 #include <map>
 #include <mutex>
 #include <random>
@@ -24,7 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr int thread_count = 4;
-constexpr int calls_per_thread = 20'000;
+constexpr int calls_per_thread = 50'000;
 
 /// What the threads saw, checked after they have all joined.
 struct Journal {
@@ -173,9 +174,13 @@ TEST_P(CircuitBreakerStressTest, InvariantsHoldUnderManyThreads) {
             return std::uniform_real_distribution<double>(0.0, 1.0)(draw);
         });
 
+    std::latch start(thread_count);
     std::vector<std::thread> threads;
     for (int i = 0; i < thread_count; ++i) {
-        threads.emplace_back([this, &breaker, seed = seeds()] { hammer(*breaker, seed); });
+        threads.emplace_back([this, &breaker, &start, seed = seeds()] {
+            start.arrive_and_wait();  // all at once, so they really contend
+            hammer(*breaker, seed);
+        });
     }
     for (auto& thread : threads) {
         thread.join();

@@ -848,6 +848,22 @@ TEST_F(InFlightTripTest, FinishedCallsLeaveTheInFlightCount) {
     EXPECT_EQ(breaker->state(), State::closed);
 }
 
+// Found by the property test: the returning call used to count as in flight, and slow, when
+// the trip was judged on its own completion.
+TEST_F(InFlightTripTest, ACallComingBackIsNoLongerInFlightWhenTheTripIsJudged) {
+    config_.minimum_calls = 3;
+    auto breaker = make();
+    auto calls_out = hold(*breaker, 2);
+    clock_.advance(200ms);
+    auto young = hold(*breaker, 1);
+
+    clock_.advance(100ms);  // 2 of 3 slow (66.7%) once judged, but one of them is coming back
+    calls_out[0].complete(Outcome::success);
+
+    EXPECT_EQ(breaker->state(), State::closed);
+    EXPECT_EQ(breaker->snapshot().window.calls, 1u);
+}
+
 TEST_F(InFlightTripTest, PollSaysWhenTheNextCallInFlightTurnsSlow) {
     auto breaker = make();
     auto first = hold(*breaker, 4);
