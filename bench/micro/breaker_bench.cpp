@@ -1,0 +1,108 @@
+// Micro-benchmarks of the breaker core: the cost a guarded call pays to ask for a permit and
+// record its outcome, alone and under contention, and the cost of a rejection.
+
+#include <chrono>
+#include <memory>
+#include <variant>
+
+#include <benchmark/benchmark.h>
+
+#include "circuitlab/breaker/circuit_breaker.hpp"
+
+namespace {
+
+using namespace circuitlab::breaker;
+using namespace std::chrono_literals;
+
+// A closed breaker that never trips, whatever the outcomes: the benchmark measures the
+// bookkeeping, not transitions.
+BreakerConfig never_trips() {
+    BreakerConfig config;
+    config.window_size = 100;
+    config.minimum_calls = 100;
+    config.failure_rate_threshold = 100.0;
+    config.slow_call_rate_threshold = 100.0;
+    config.slow_call_duration = 1h;
+    return config;
+}
+
+// Every tenth call fails: the window keeps sliding over a mix of results.
+Outcome outcome_of(std::size_t call) {
+    return call % 10 == 9 ? Outcome::failure : Outcome::success;
+}
+
+void permit_and_record(CircuitBreaker& breaker, std::size_t call) {
+    auto admission = breaker.try_acquire();
+    if (auto* permit = std::get_if<Permit>(&admission)) {
+        permit->complete(outcome_of(call));
+    }
+    benchmark::DoNotOptimize(admission);
+}
+
+SteadyClock steady_clock;
+
+// One breaker shared by every thread of a run; thread 0 makes it before the others start.
+std::shared_ptr<CircuitBreaker> shared_breaker;
+
+void BM_PermitRecordClosed(benchmark::State& state) {
+    if (state.thread_index() == 0) {
+        shared_breaker = CircuitBreaker::create("bench", never_trips(), steady_clock);
+    }
+    std::size_t call = 0;
+    for (auto _ : state) {
+        permit_and_record(*shared_breaker, call++);
+    }
+    state.SetItemsProcessed(state.iterations());
+    if (state.thread_index() == 0 && shared_breaker->state() != State::closed) {
+        state.SkipWithError("the breaker left closed");
+    }
+}
+BENCHMARK(BM_PermitRecordClosed)->ThreadRange(1, 8)->UseRealTime();
+
+void BM_RejectedWhenOpen(benchmark::State& state) {
+    if (state.thread_index() == 0) {
+        BreakerConfig config = never_trips();
+        config.wait_in_open = 1h;
+        shared_breaker = CircuitBreaker::create("bench", config, steady_clock);
+        shared_breaker->force(State::forced_open);
+    }
+    for (auto _ : state) {
+        auto admission = shared_breaker->try_acquire();
+        benchmark::DoNotOptimize(admission);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RejectedWhenOpen)->ThreadRange(1, 8)->UseRealTime();
+
+void BM_RejectedWhenTripped(benchmark::State& state) {
+    BreakerConfig config;
+    config.wait_in_open = 1h;
+    auto breaker = CircuitBreaker::create("bench", config, steady_clock);
+    while (breaker->state() == State::closed) {
+        auto admission = breaker->try_acquire();
+        std::get<Permit>(admission).complete(Outcome::failure);
+    }
+    for (auto _ : state) {
+        auto admission = breaker->try_acquire();
+        benchmark::DoNotOptimize(admission);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RejectedWhenTripped);
+
+void BM_PermitRecordWindowSize(benchmark::State& state) {
+    BreakerConfig config = never_trips();
+    config.window_size = static_cast<std::size_t>(state.range(0));
+    config.minimum_calls = config.window_size;
+    auto breaker = CircuitBreaker::create("bench", config, steady_clock);
+    std::size_t call = 0;
+    for (auto _ : state) {
+        permit_and_record(*breaker, call++);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PermitRecordWindowSize)->Arg(10)->Arg(1000)->Arg(10'000);
+
+}  // namespace
+
+BENCHMARK_MAIN();
