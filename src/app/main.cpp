@@ -20,6 +20,7 @@
 #include "circuitlab/lab/breaker_poller.hpp"
 #include "circuitlab/ops/config.hpp"
 #include "circuitlab/ops/logging.hpp"
+#include "replay_command.hpp"
 #include "roles.hpp"
 
 namespace {
@@ -141,6 +142,9 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (!args.empty() && args[0] == "healthcheck") {
         return healthcheck(args);
+    }
+    if (!args.empty() && args[0] == "replay") {
+        return app::replay_command(args);
     }
 
     ops::Invocation invocation;

@@ -500,7 +500,8 @@ std::string readme_row(const SettingDoc& doc) {
 std::string help_text() {
     std::ostringstream text;
     text << "Usage: circuitlab [--flag value | --flag=value]...\n"
-            "       circuitlab healthcheck [--url http://127.0.0.1:8000/healthz]\n\n"
+            "       circuitlab healthcheck [--url http://127.0.0.1:8000/healthz]\n"
+            "       circuitlab replay [--config FILE] [--flag=value]... TRACE\n\n"
             "Every setting is a flag or an environment variable; flags win.\n\n";
     for (const SettingDoc& doc : setting_docs()) {
         text << "  " << doc.flag << ", " << doc.variable << "  (default: " << doc.default_value
