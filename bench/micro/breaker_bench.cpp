@@ -15,14 +15,17 @@ using namespace circuitlab::breaker;
 using namespace std::chrono_literals;
 
 // A closed breaker that never trips, whatever the outcomes: the benchmark measures the
-// bookkeeping, not transitions.
-BreakerConfig never_trips() {
+// bookkeeping, not transitions. Argument 0 picks the window: 0 count, 1 time; argument 1
+// turns the in-flight trip (and its tracking) on.
+BreakerConfig never_trips(const benchmark::State& state) {
     BreakerConfig config;
+    config.window_type = state.range(0) == 0 ? WindowType::count : WindowType::time;
     config.window_size = 100;
     config.minimum_calls = 100;
     config.failure_rate_threshold = 100.0;
     config.slow_call_rate_threshold = 100.0;
     config.slow_call_duration = 1h;
+    config.inflight_trip = state.range(1) != 0;
     return config;
 }
 
@@ -46,7 +49,7 @@ std::shared_ptr<CircuitBreaker> shared_breaker;
 
 void BM_PermitRecordClosed(benchmark::State& state) {
     if (state.thread_index() == 0) {
-        shared_breaker = CircuitBreaker::create("bench", never_trips(), steady_clock);
+        shared_breaker = CircuitBreaker::create("bench", never_trips(state), steady_clock);
     }
     std::size_t call = 0;
     for (auto _ : state) {
@@ -57,11 +60,17 @@ void BM_PermitRecordClosed(benchmark::State& state) {
         state.SkipWithError("the breaker left closed");
     }
 }
-BENCHMARK(BM_PermitRecordClosed)->ThreadRange(1, 8)->UseRealTime();
+BENCHMARK(BM_PermitRecordClosed)
+    ->ArgNames({"time_window", "inflight_trip"})
+    ->Args({0, 0})
+    ->Args({1, 0})
+    ->Args({0, 1})
+    ->ThreadRange(1, 8)
+    ->UseRealTime();
 
 void BM_RejectedWhenOpen(benchmark::State& state) {
     if (state.thread_index() == 0) {
-        BreakerConfig config = never_trips();
+        BreakerConfig config;
         config.wait_in_open = 1h;
         shared_breaker = CircuitBreaker::create("bench", config, steady_clock);
         shared_breaker->force(State::forced_open);
@@ -91,8 +100,8 @@ void BM_RejectedWhenTripped(benchmark::State& state) {
 BENCHMARK(BM_RejectedWhenTripped);
 
 void BM_PermitRecordWindowSize(benchmark::State& state) {
-    BreakerConfig config = never_trips();
-    config.window_size = static_cast<std::size_t>(state.range(0));
+    BreakerConfig config = never_trips(state);
+    config.window_size = static_cast<std::size_t>(state.range(2));
     config.minimum_calls = config.window_size;
     auto breaker = CircuitBreaker::create("bench", config, steady_clock);
     std::size_t call = 0;
@@ -101,7 +110,9 @@ void BM_PermitRecordWindowSize(benchmark::State& state) {
     }
     state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_PermitRecordWindowSize)->Arg(10)->Arg(1000)->Arg(10'000);
+BENCHMARK(BM_PermitRecordWindowSize)
+    ->ArgNames({"time_window", "inflight_trip", "size"})
+    ->ArgsProduct({{0, 1}, {0}, {10, 1000, 10'000}});
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <numeric>
+#include <random>
 #include <utility>
 #include <variant>
 
@@ -27,6 +28,11 @@ class VirtualClock final : public breaker::Clock {
     time_point now() const override { return origin_ + (now_ - begin_); }
 
     void set(milliseconds at) { now_ = at; }
+
+    /// The trace time of a point on this clock, rounded up to the millisecond.
+    milliseconds trace_time(time_point at) const {
+        return begin_ + std::chrono::ceil<milliseconds>(at - origin_);
+    }
 
   private:
     // Away from zero, as a real steady clock would be; the trace's first line maps onto it.
@@ -62,21 +68,40 @@ struct Finish {
 class Engine {
   public:
     Engine(const ReplaySettings& settings, milliseconds begin)
-        : settings_(settings), clock_(begin), now_(begin) {
+        : settings_(settings),
+          clock_(begin),
+          now_(begin),
+          polls_(settings.breaker.auto_half_open || settings.breaker.inflight_trip) {
         result_.summary.begin = begin;
         segments_.push_back({begin, State::closed, std::nullopt});
         breaker_ = breaker::CircuitBreaker::create(
-            "replay", settings.breaker, clock_, [this](const breaker::Transition& transition) {
-                on_transition(transition);
-            });
+            "replay",
+            settings.breaker,
+            clock_,
+            [this](const breaker::Transition& transition) { on_transition(transition); },
+            [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); });
         if (settings.forced_state) {
             breaker_->force(*settings.forced_state, "CB_FORCED_STATE");
-            after_event();
         }
+        after_event();
     }
 
-    bool has_finish_by(std::optional<milliseconds> at) const {
-        return !finishes_.empty() && (!at || finishes_.front().at <= *at);
+    // Runs the finishes and polls due up to `limit` (inclusive), in time order; polls first
+    // at equal times. Without a limit, runs until no call is in flight.
+    void advance_to(std::optional<milliseconds> limit) {
+        while (true) {
+            const auto finish =
+                finishes_.empty() ? std::nullopt : std::optional(finishes_.front().at);
+            const auto bound = limit ? limit : finish;
+            if (next_poll_ && bound && *next_poll_ <= *bound) {
+                set_time(*next_poll_);
+                after_event();
+            } else if (finish && (!limit || *finish <= *limit)) {
+                finish_next();
+            } else {
+                return;
+            }
+        }
     }
 
     void step(const TraceEntry& entry) {
@@ -119,8 +144,12 @@ class Engine {
         changed_ = true;
     }
 
-    // Learns when an open breaker that just opened will let a probe through.
+    // Polls when a timer would (auto half-open, in-flight trip), then learns when an open
+    // breaker that just opened will let a probe through.
     void after_event() {
+        if (polls_) {
+            schedule_poll(breaker_->poll());
+        }
         if (!changed_) {
             return;
         }
@@ -129,6 +158,13 @@ class Engine {
         if (last.state == State::open) {
             const auto next_probe_in = breaker_->snapshot().next_probe_in;
             last.probe_due = now_ + next_probe_in.value_or(milliseconds{0});
+        }
+    }
+
+    void schedule_poll(std::optional<breaker::Clock::time_point> deadline) {
+        next_poll_.reset();
+        if (deadline) {
+            next_poll_ = std::max(clock_.trace_time(*deadline), now_ + milliseconds{1});
         }
     }
 
@@ -213,6 +249,9 @@ class Engine {
     ReplayResult result_;
     std::vector<Segment> segments_;
     bool changed_ = false;
+    const bool polls_;
+    std::optional<milliseconds> next_poll_;
+    std::mt19937_64 random_{1};  // a fixed seed: the same trace gives the same report
 
     std::vector<InFlight> in_flight_;
     std::vector<std::size_t> free_slots_;
@@ -254,14 +293,10 @@ ReplayResult run(const std::vector<TraceEntry>& trace, const ReplaySettings& set
     const auto order = in_time_order(trace);
     Engine engine(settings, order.empty() ? milliseconds{0} : order.front()->at);
     for (const TraceEntry* entry : order) {
-        while (engine.has_finish_by(entry->at)) {
-            engine.finish_next();
-        }
+        engine.advance_to(entry->at);
         engine.step(*entry);
     }
-    while (engine.has_finish_by(std::nullopt)) {
-        engine.finish_next();
-    }
+    engine.advance_to(std::nullopt);
     return engine.conclude();
 }
 

@@ -111,6 +111,27 @@ TEST_F(ReplayTest, HalfOpenLetsOnlyTheTrialCallsThrough) {
     EXPECT_EQ(result.transitions.back().at, 2901ms);
 }
 
+TEST_F(ReplayTest, AutoHalfOpenMovesAtTheDeadlineWithoutCalls) {
+    settings_.breaker.auto_half_open = true;
+
+    const auto result = replay(lines(5, "0,failure,0") + "2500,success,1\n");
+
+    ASSERT_GE(result.transitions.size(), 2u);
+    EXPECT_EQ(result.transitions[1].at, 2s);
+    EXPECT_EQ(result.transitions[1].transition.to, State::half_open);
+    EXPECT_EQ(result.summary.open_probe_due, 0ms);
+}
+
+TEST_F(ReplayTest, JitteredWaitsAreTheSameOnEveryRun) {
+    settings_.breaker.open_jitter = 0.5;
+    const std::string trace = lines(5, "0,failure,0") + lines(40, "100,success,1") +
+                              "1500,success,1\n2500,success,1\n3000,success,1\n";
+
+    const auto first = format_report(replay(trace));
+
+    EXPECT_EQ(format_report(replay(trace)), first);
+}
+
 TEST_F(ReplayTest, OperatorLinesForceStates) {
     const auto result = replay("0,force,forced_open\n1,success,0\n2,force,closed\n3,success,0\n");
 
