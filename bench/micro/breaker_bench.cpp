@@ -2,7 +2,9 @@
 // record its outcome, alone and under contention, and the cost of a rejection.
 
 #include <chrono>
+#include <ctime>
 #include <memory>
+#include <mutex>
 #include <variant>
 
 #include <benchmark/benchmark.h>
@@ -113,6 +115,81 @@ void BM_PermitRecordWindowSize(benchmark::State& state) {
 BENCHMARK(BM_PermitRecordWindowSize)
     ->ArgNames({"time_window", "inflight_trip", "size"})
     ->ArgsProduct({{0, 1}, {0}, {10, 1000, 10'000}});
+
+// --- The floor: what the pieces of a permit + record cost on their own ------------------
+
+// A clock that does not move: permit + record without the cost of reading real time.
+class StillClock final : public Clock {
+  public:
+    time_point now() const override { return time_point(std::chrono::hours(1)); }
+};
+
+void BM_PermitRecordStillClock(benchmark::State& state) {
+    StillClock still;
+    auto breaker = CircuitBreaker::create("bench", never_trips(state), still);
+    std::size_t call = 0;
+    for (auto _ : state) {
+        permit_and_record(*breaker, call++);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PermitRecordStillClock)->ArgNames({"time_window", "inflight_trip"})->Args({0, 0});
+
+// CLOCK_MONOTONIC_COARSE: the same monotonic time at the kernel tick's resolution (4 ms
+// here), read without touching the TSC. What a cheaper production clock would cost.
+class CoarseClock final : public Clock {
+  public:
+    time_point now() const override {
+        timespec now{};
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+        return time_point(std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec));
+    }
+};
+
+void BM_PermitRecordCoarseClock(benchmark::State& state) {
+    CoarseClock coarse;
+    auto breaker = CircuitBreaker::create("bench", never_trips(state), coarse);
+    std::size_t call = 0;
+    for (auto _ : state) {
+        permit_and_record(*breaker, call++);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PermitRecordCoarseClock)->ArgNames({"time_window", "inflight_trip"})->Args({0, 0});
+
+void BM_SteadyClockNow(benchmark::State& state) {
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(steady_clock.now());
+    }
+}
+BENCHMARK(BM_SteadyClockNow);
+
+void BM_CoarseClockNow(benchmark::State& state) {
+    timespec now{};
+    for (auto _ : state) {
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+        benchmark::DoNotOptimize(now);
+    }
+}
+BENCHMARK(BM_CoarseClockNow);
+
+void BM_MutexLockUnlock(benchmark::State& state) {
+    std::mutex mutex;
+    for (auto _ : state) {
+        std::lock_guard lock(mutex);
+        benchmark::ClobberMemory();
+    }
+}
+BENCHMARK(BM_MutexLockUnlock);
+
+void BM_SharedPtrCopy(benchmark::State& state) {
+    auto shared = std::make_shared<int>(1);
+    for (auto _ : state) {
+        auto copy = shared;
+        benchmark::DoNotOptimize(copy);
+    }
+}
+BENCHMARK(BM_SharedPtrCopy);
 
 }  // namespace
 

@@ -15,7 +15,9 @@ if [[ ${UPDATE:-0} == 1 ]]; then
     exit 0
 fi
 if ! diff -u "$case_dir/expected.txt" <(printf '%s\n' "$actual"); then
-    echo "FAIL: $(basename "$case_dir"): the replay differs from expected.txt (above)" >&2
+    echo "FAIL: $(basename "$case_dir"): the replay differs from expected.txt (above). If the" \
+        "breaker's behaviour changed on purpose, rerun with UPDATE=1, review the diff and" \
+        "check the case's settings.env still says what it checks." >&2
     exit 1
 fi
 echo "ok: $(basename "$case_dir")"
