@@ -141,6 +141,12 @@ std::variant<Permit, Rejection> CircuitBreaker::try_acquire() {
             result = Permit(shared_from_this(), generation_, now, false, ticket);
         } else if (state_ == State::half_open &&
                    trials_in_flight_ + trials_.counts().calls < config_.half_open_calls) {
+            // The half-open wait runs from the first trial: an automatic half-open with no
+            // traffic waits for its first call rather than timing out with nothing tried.
+            if (trials_taken_ == 0) {
+                half_open_until_ = now + config_.max_wait_in_half_open;
+            }
+            ++trials_taken_;
             ++trials_in_flight_;
             result = Permit(shared_from_this(), generation_, now, true, no_ticket);
         } else {
@@ -301,7 +307,7 @@ std::string CircuitBreaker::trial_verdict(bool& reopen) const {
 }
 
 void CircuitBreaker::apply_deadlines(Clock::time_point now, Events& events) {
-    if (state_ == State::half_open && now >= half_open_until_) {
+    if (state_ == State::half_open && trials_taken_ > 0 && now >= half_open_until_) {
         const std::size_t finished = trials_.counts().calls;
         transition_to(State::open,
                       format("%zu of %zu trial calls unfinished after %.1f s",
@@ -337,7 +343,7 @@ void CircuitBreaker::check_in_flight(Clock::time_point now, Events& events) {
 }
 
 std::optional<Clock::time_point> CircuitBreaker::next_deadline() const {
-    if (state_ == State::half_open) {
+    if (state_ == State::half_open && trials_taken_ > 0) {
         return half_open_until_;
     }
     if (state_ == State::open && config_.auto_half_open) {
@@ -366,17 +372,15 @@ void CircuitBreaker::transition_to(State to, std::string reason, Events& events)
     if (to == State::closed) {
         failed_probes_ = 0;
     }
-    if (from == State::half_open && to == State::open) {
+    if (from == State::half_open && to == State::open && trials_taken_ > 0) {
         ++failed_probes_;
     }
+    trials_taken_ = 0;
 
     const auto now = clock_.now();
     if (to == State::open) {
         open_wait_ = draw_open_wait();
         open_until_ = now + *open_wait_;
-    }
-    if (to == State::half_open) {
-        half_open_until_ = now + config_.max_wait_in_half_open;
     }
     events.push_back(Transition{name_, from, to, std::move(reason), before, generation_});
 }

@@ -138,6 +138,32 @@ TEST_F(LabTest, BreakerRecoversThroughHalfOpenOnceBacklineIsHealthy) {
     EXPECT_NE(stack_->log("midline").find("half_open -> closed"), std::string::npos);
 }
 
+TEST_F(LabTest, AutoHalfOpenMovesAnIdleBreakerAndBacksOffAfterAFailedProbe) {
+    start({{"CB_AUTO_HALF_OPEN", "true"},
+           {"CB_WAIT_IN_OPEN_MS", "400"},
+           {"CB_MAX_WAIT_IN_HALF_OPEN_MS", "400"},
+           {"CB_OPEN_BACKOFF", "2"},
+           {"CB_HALF_OPEN_CALLS", "1"}});
+    // Only this run's lines count: a run directory's logs may hold an earlier run's.
+    const std::size_t from = stack_->log("midline").rfind("listening on");
+    until_rejected("/api/mustfail-request");
+    const std::string breaker = "breaker midline->backline[mustfail-request]: ";
+    const auto logged = [&](const std::string& line) {
+        return stack_->log("midline").find(breaker + line, from) != std::string::npos;
+    };
+
+    // No request: only the process's timer can move the breaker, and half-open then waits
+    // for a first trial instead of timing out with nothing tried.
+    EXPECT_TRUE(eventually([&] { return logged("open -> half_open (wait of 0.4 s over)"); }));
+    std::this_thread::sleep_for(800ms);
+    EXPECT_FALSE(logged("half_open -> open"));
+
+    // One failed trial: open again for twice the wait, then half-open again by itself.
+    EXPECT_EQ(edge("/api/mustfail-request").status, 502);
+    EXPECT_TRUE(logged("half_open -> open (trial failure rate 100.0% >= 50.0% over 1 calls)"));
+    EXPECT_TRUE(eventually([&] { return logged("open -> half_open (wait of 0.8 s over)"); }));
+}
+
 TEST_F(LabTest, KilledBacklineOpensTheBreakerWithoutBlockingHealth) {
     start({});
 

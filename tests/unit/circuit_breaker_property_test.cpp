@@ -62,6 +62,10 @@ public:
         }
         if (state_ == State::half_open &&
             trials_in_flight_ + trials_.size() < config_.half_open_calls) {
+            if (trials_taken_ == 0) {
+                half_open_until_ = now + config_.max_wait_in_half_open;
+            }
+            ++trials_taken_;
             ++trials_in_flight_;
             calls_[id] = Call{generation_, now, true};
             return {true, true};
@@ -93,7 +97,7 @@ public:
 
     std::optional<TimePoint> poll(TimePoint now) {
         apply_time(now);
-        if (state_ == State::half_open) {
+        if (state_ == State::half_open && trials_taken_ > 0) {
             return half_open_until_;
         }
         if (state_ == State::open && config_.auto_half_open) {
@@ -202,7 +206,7 @@ private:
     }
 
     void apply_time(TimePoint now) {
-        if (state_ == State::half_open && now >= half_open_until_) {
+        if (state_ == State::half_open && trials_taken_ > 0 && now >= half_open_until_) {
             move(State::open, now);
         }
         if (state_ == State::open && config_.auto_half_open && now >= open_until_) {
@@ -259,15 +263,13 @@ private:
         if (to == State::closed) {
             failed_probes_ = 0;
         }
-        if (from == State::half_open && to == State::open) {
+        if (from == State::half_open && to == State::open && trials_taken_ > 0) {
             ++failed_probes_;
         }
+        trials_taken_ = 0;
         if (to == State::open) {
             open_wait_ = next_wait();
             open_until_ = now + *open_wait_;
-        }
-        if (to == State::half_open) {
-            half_open_until_ = now + config_.max_wait_in_half_open;
         }
     }
 
@@ -304,6 +306,7 @@ private:
     std::vector<Record> trials_;
     std::size_t consecutive_failures_ = 0;
     std::size_t trials_in_flight_ = 0;
+    std::size_t trials_taken_ = 0;
     std::size_t failed_probes_ = 0;
     std::optional<milliseconds> open_wait_;
     TimePoint open_until_{};

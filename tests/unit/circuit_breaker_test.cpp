@@ -709,7 +709,51 @@ TEST_F(CircuitBreakerTest, AutoHalfOpenMovesOnPollWithNoTraffic) {
 
     EXPECT_EQ(events_.back().to, State::half_open);
     EXPECT_EQ(events_.back().reason, "wait of 2.0 s over");
-    EXPECT_EQ(next, clock_.now() + 3s);  // the half-open timeout
+    EXPECT_EQ(next, std::nullopt);  // nothing runs out before a first trial call
+}
+
+TEST_F(CircuitBreakerTest, IdleAutoHalfOpenWaitsForItsFirstTrial) {
+    config_.auto_half_open = true;
+    auto breaker = make();
+    trip(*breaker);
+    clock_.advance(2s);
+    breaker->poll();
+
+    clock_.advance(1min);
+    breaker->poll();
+
+    EXPECT_EQ(breaker->state(), State::half_open);
+    EXPECT_TRUE(call(*breaker, Outcome::success));  // the first call is a trial at once
+}
+
+TEST_F(CircuitBreakerTest, HalfOpenWaitRunsFromTheFirstTrial) {
+    config_.auto_half_open = true;
+    auto breaker = make();
+    trip(*breaker);
+    clock_.advance(2s);
+    breaker->poll();
+    clock_.advance(10s);
+
+    Permit trial = acquire(*breaker);
+    EXPECT_EQ(breaker->poll(), clock_.now() + 3s);
+    clock_.advance(3s);
+
+    EXPECT_EQ(breaker->state(), State::open);
+    EXPECT_EQ(events_.back().reason, "3 of 3 trial calls unfinished after 3.0 s");
+}
+
+TEST_F(CircuitBreakerTest, HalfOpenLeftWithNoTrialIsNotAFailedProbe) {
+    config_.auto_half_open = true;
+    config_.open_backoff = 2.0;
+    auto breaker = make();
+    trip(*breaker);
+    clock_.advance(2s);
+    breaker->poll();
+
+    ASSERT_TRUE(breaker->force(State::closed));
+    trip(*breaker);
+
+    EXPECT_EQ(breaker->snapshot().open_wait, 2s);
 }
 
 TEST_F(CircuitBreakerTest, AutoHalfOpenMovesOnAStateReadToo) {

@@ -193,7 +193,8 @@ private:
     std::optional<std::chrono::milliseconds> open_wait_;
     std::size_t consecutive_failures_ = 0;
     Clock::time_point open_until_{};
-    Clock::time_point half_open_until_{};
+    Clock::time_point half_open_until_{};  ///< Set by the first trial of a half-open period.
+    std::size_t trials_taken_ = 0;          ///< Trials let through in this half-open period.
     std::size_t trials_in_flight_ = 0;
     CountWindow trials_;
 };
