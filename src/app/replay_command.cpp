@@ -1,11 +1,11 @@
 #include "replay_command.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <optional>
-#include <sstream>
 
 #include "circuitlab/replay/replay.hpp"
 
@@ -51,17 +51,36 @@ std::optional<ReplayArgs> parse_args(const std::vector<std::string>& args) {
     return parsed;
 }
 
+// Reads a whole stream: in one piece when its size is known (a day of traffic can be a few
+// hundred megabytes), else (a pipe) as it comes.
+std::optional<std::string> read_all(std::istream& in) {
+    in.seekg(0, std::ios::end);
+    const auto size = in.tellg();
+    if (size < 0) {
+        in.clear();
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    std::string text(static_cast<std::size_t>(size), '\0');
+    in.seekg(0);
+    if (!in.read(text.data(), static_cast<std::streamsize>(text.size()))) {
+        return std::nullopt;
+    }
+    return text;
+}
+
 std::optional<std::string> read_file(const std::string& path) {
     if (path == "-") {
         return std::string(std::istreambuf_iterator<char>(std::cin), {});
+    }
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        return std::nullopt;  // a directory opens as a stream, but has no text
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         return std::nullopt;
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return read_all(in);
 }
 
 int fail(const std::string& message) {

@@ -211,7 +211,7 @@ bool parse_outcome(std::string_view text, TraceEntry& entry) {
         return false;
     }
     entry.end = CallEnd::status;
-    entry.status = static_cast<int>(status);
+    entry.status = static_cast<std::uint16_t>(status);
     return true;
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -12,7 +13,7 @@
 namespace circuitlab::replay {
 
 /// How a traced call ended, as a log would say it.
-enum class CallEnd {
+enum class CallEnd : std::uint8_t {
     success,    ///< The upstream answered well.
     failure,    ///< Some failure not named more precisely.
     timeout,    ///< The call ran out of time (a failure).
@@ -27,15 +28,14 @@ enum class CallEnd {
 
 /// One line of a trace: a call, or an operator forcing a state.
 struct TraceEntry {
-    enum class Kind { call, force };
+    enum class Kind : std::uint8_t { call, force };
 
-    Kind kind = Kind::call;
-    std::size_t line = 0;             ///< Line number in the trace, from 1.
-    std::chrono::milliseconds at{0};  ///< When the call starts or the operator acts.
-
-    CallEnd end = CallEnd::success;        ///< Calls only.
-    int status = 0;                        ///< Calls ending in `status`: 100 to 599.
+    std::chrono::milliseconds at{0};       ///< When the call starts or the operator acts.
     std::chrono::milliseconds latency{0};  ///< Calls only: how long the call took (>= 0).
+    std::size_t line = 0;                  ///< Line number in the trace, from 1.
+    std::uint16_t status = 0;              ///< Calls ending in `status`: 100 to 599.
+    CallEnd end = CallEnd::success;        ///< Calls only.
+    Kind kind = Kind::call;
 
     breaker::State forced = breaker::State::closed;  ///< Operator lines only.
 };
