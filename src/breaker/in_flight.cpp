@@ -1,5 +1,7 @@
 #include "circuitlab/breaker/in_flight.hpp"
 
+#include <algorithm>
+
 namespace circuitlab::breaker {
 
 InFlight::InFlight(Clock::duration slow_after) : slow_after_(slow_after) {}
@@ -37,17 +39,21 @@ void InFlight::clear() {
     front_ticket_ += entries_.size();
     entries_.clear();
     frontier_ = 0;
+    scan_ = 0;
     in_flight_ = 0;
     slow_ = 0;
 }
 
 std::optional<Clock::time_point> InFlight::next_slow_at() const {
-    for (std::size_t i = frontier_; i < entries_.size(); ++i) {
-        if (!entries_[i].done) {
-            return entries_[i].start + slow_after_;
-        }
+    // A finished call never comes back, so the scan resumes where it stopped: amortised O(1).
+    scan_ = std::max(scan_, frontier_);
+    while (scan_ < entries_.size() && entries_[scan_].done) {
+        ++scan_;
     }
-    return std::nullopt;
+    if (scan_ == entries_.size()) {
+        return std::nullopt;
+    }
+    return entries_[scan_].start + slow_after_;
 }
 
 void InFlight::pop_finished() {
@@ -56,6 +62,7 @@ void InFlight::pop_finished() {
         entries_.pop_front();
         ++front_ticket_;
         frontier_ -= frontier_ > 0 ? 1 : 0;
+        scan_ -= scan_ > 0 ? 1 : 0;
     }
 }
 

@@ -523,8 +523,8 @@ TEST(CircuitBreakerPropertyTest, BreakerAgreesWithTheReferenceModel) {
         run_seed(static_cast<unsigned>(std::strtoul(only, nullptr, 10)), 20'000);
         return;
     }
-    for (unsigned seed = 1; seed <= 300 && !HasFailure(); ++seed) {
-        run_seed(seed, 1'000);
+    for (unsigned seed = 1; seed <= 500 && !HasFailure(); ++seed) {
+        run_seed(seed, 2'000);
     }
 }
 

@@ -445,6 +445,71 @@ TEST(BreakerConfigTest, ThresholdOutsidePercentIsRejected) {
     EXPECT_EQ(validate(config), "failure_rate_threshold must be in (0, 100]");
 }
 
+// --- Scenarios from the field (shared/cases/breaker-scenarios.md) -----------------------
+
+// C1: just after the wait, a burst of 50 finds exactly the trial calls let through.
+TEST_F(CircuitBreakerTest, HalfOpenStampedeLetsOnlyTheTrialsThrough) {
+    auto breaker = make();
+    trip(*breaker);
+    clock_.advance(2s);
+
+    std::vector<Permit> trials;
+    int rejected = 0;
+    for (int i = 0; i < 50; ++i) {
+        auto admission = breaker->try_acquire();
+        if (auto* permit = std::get_if<Permit>(&admission)) {
+            trials.push_back(std::move(*permit));
+        } else {
+            ++rejected;
+        }
+    }
+    for (Permit& trial : trials) {
+        trial.complete(Outcome::success);
+    }
+
+    EXPECT_EQ(trials.size(), 3u);
+    EXPECT_EQ(rejected, 47);
+    EXPECT_EQ(breaker->state(), State::closed);
+}
+
+// C2: ignored answers free their slots but cannot keep the breaker half-open.
+TEST_F(CircuitBreakerTest, IgnoredTrialsCannotKeepHalfOpenPastTheMaxWait) {
+    auto breaker = make();
+    trip(*breaker);
+    clock_.advance(2s);
+
+    for (int i = 0; i < 30; ++i) {
+        ASSERT_TRUE(call(*breaker, Outcome::ignored));
+        clock_.advance(100ms);
+    }
+
+    EXPECT_EQ(breaker->state(), State::open);
+    EXPECT_EQ(events_.back().reason, "3 of 3 trial calls unfinished after 3.0 s");
+}
+
+// C3: a wave sent before anything failed all goes out; the trip stops the next wave.
+TEST_F(CircuitBreakerTest, AWaveInFlightAllGoesOutBeforeTheTrip) {
+    config_.consecutive_failures = 5;
+    auto breaker = make();
+    std::vector<Permit> wave;
+    for (int i = 0; i < 50; ++i) {
+        wave.push_back(acquire(*breaker));
+    }
+
+    clock_.advance(900ms);
+    for (Permit& permit : wave) {
+        permit.complete(Outcome::failure);
+    }
+    int rejected = 0;
+    for (int i = 0; i < 50; ++i) {
+        rejected += std::holds_alternative<Rejection>(breaker->try_acquire()) ? 1 : 0;
+    }
+
+    EXPECT_EQ(events_.size(), 1u);
+    EXPECT_EQ(events_[0].reason, "5 consecutive failures");
+    EXPECT_EQ(rejected, 50);
+}
+
 // --- Slow calls ---------------------------------------------------------------------
 
 TEST_F(CircuitBreakerTest, TimeoutCountsAsFailureAndSlow) {

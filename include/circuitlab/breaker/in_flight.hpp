@@ -53,6 +53,7 @@ private:
     std::deque<Entry> entries_;
     std::uint64_t front_ticket_ = 0;  ///< Ticket of entries_.front().
     std::size_t frontier_ = 0;        ///< entries_[0, frontier_) are slow.
+    mutable std::size_t scan_ = 0;    ///< entries_[frontier_, scan_) are all finished.
     std::size_t in_flight_ = 0;
     std::size_t slow_ = 0;
 };
