@@ -144,7 +144,7 @@ public:
         }
         const WindowCounts flying = in_flight(now);
         view.in_flight = flying.calls;
-        view.slow_in_flight = flying.slow_calls;
+        view.slow_in_flight = config_.inflight_trip ? flying.slow_calls : 0;
         view.open_wait = open_wait_;
         view.failed_probes = failed_probes_;
         return view;

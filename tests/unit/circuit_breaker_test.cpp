@@ -919,6 +919,18 @@ TEST_F(InFlightTripTest, NeedsMinimumCallsInFlight) {
     EXPECT_EQ(breaker->snapshot().slow_in_flight, 4u);
 }
 
+TEST_F(CircuitBreakerTest, CallsInFlightAreCountedWithoutTheInFlightTrip) {
+    auto breaker = make();
+    Permit first = acquire(*breaker);
+    Permit second = acquire(*breaker);
+    first.complete(Outcome::success);
+
+    clock_.advance(5s);
+
+    EXPECT_EQ(breaker->snapshot().in_flight, 1u);
+    EXPECT_EQ(breaker->snapshot().slow_in_flight, 0u);  // ages are kept for the trip only
+}
+
 TEST_F(InFlightTripTest, IsOffUnlessAskedFor) {
     config_.inflight_trip = false;
     auto breaker = make();

@@ -61,7 +61,8 @@ struct Snapshot {
     /// Calls let through in a free state (closed, disabled, metrics_only) of this
     /// generation and not yet completed; trial calls are in trials_in_flight.
     std::size_t in_flight = 0;
-    /// Of in_flight, those already older than slow_call_duration.
+    /// Of in_flight, those already older than slow_call_duration; ages are tracked only
+    /// with inflight_trip on, so 0 without it.
     std::size_t slow_in_flight = 0;
     /// The wait drawn for the current (or, when not open, the last) open period, backoff
     /// and jitter included; nullopt before the first opening.
@@ -111,7 +112,7 @@ private:
     std::uint64_t generation_ = 0;
     Clock::time_point started_;
     bool trial_ = false;
-    std::uint64_t ticket_ = 0;  ///< Place among the calls in flight (free states only).
+    std::uint64_t ticket_ = 0;  ///< Place among the calls in flight whose age is tracked.
 };
 
 /// The breaker: state machine, window and generation. Thread-safe; one mutex guards the
@@ -188,7 +189,8 @@ private:
     State state_ = State::closed;
     std::uint64_t generation_ = 0;
     SlidingWindow window_;
-    InFlight in_flight_;
+    std::size_t calls_in_flight_ = 0;  ///< Free-state permits of this generation not back yet.
+    InFlight in_flight_;               ///< Their ages, with inflight_trip on only.
     std::size_t failed_probes_ = 0;
     std::optional<std::chrono::milliseconds> open_wait_;
     std::size_t consecutive_failures_ = 0;
