@@ -12,6 +12,7 @@ PACKAGES=(
     libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
     libgtest-dev libgmock-dev libbenchmark-dev # tests and benchmarks
     nginx-light curl                           # scripts/lab-local.sh, integration tests
+    python3-yaml                               # tests/k8s: compose file vs. manifests
 )
 
 missing() {
