@@ -5,7 +5,10 @@
 # Offline: no cluster is needed. Exit 77 (skipped) when kubectl (with kustomize v4 or later,
 # i.e. kubectl 1.21+) or python3 with PyYAML is missing.
 #
-# Usage: tests/k8s/k8s_test.sh [render|drift]   (default: both)
+# `docker` runs the base's pods in Docker instead (tests/k8s/pods_in_docker.py): the same
+# images, variables, users, read-only roots and stop sequence, serving through the gateway.
+#
+# Usage: tests/k8s/k8s_test.sh [render|drift|docker]   (default: render and drift)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -67,6 +70,9 @@ main() {
     fi
     if [[ $what == all || $what == drift ]]; then
         "$PYTHON" "$HERE/drift_test.py" --repo "$REPO" "${RENDERED[@]}"
+    fi
+    if [[ $what == docker ]]; then
+        "$PYTHON" "$HERE/pods_in_docker.py" --repo "$REPO" --rendered "$WORK/base.yaml"
     fi
 }
 
