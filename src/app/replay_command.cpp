@@ -108,13 +108,13 @@ int replay(const ReplayArgs& args) {
     if (!trace_text) {
         return fail("cannot read trace " + args.trace);
     }
-    std::vector<replay::TraceEntry> trace;
+    replay::Trace trace;
     try {
-        trace = replay::parse_trace(*trace_text);
+        trace = replay::read_trace(*trace_text);
     } catch (const replay::TraceError& error) {
         return fail(args.trace + ":" + std::to_string(error.line()) + ": " + error.what());
     }
-    std::fputs(replay::format_report(replay::run(trace, settings)).c_str(), stdout);
+    std::fputs(replay::format_report(replay::run_by_route(trace, settings)).c_str(), stdout);
     return 0;
 }
 

@@ -289,6 +289,33 @@ breaker::Outcome classify(const TraceEntry& call, const ReplaySettings& settings
     }
 }
 
+std::vector<BreakerReplay> run_by_route(const Trace& trace, const ReplaySettings& settings) {
+    const bool split = settings.breaker_per_route && trace.routes.size() > 1;
+    if (!split) {
+        return {{"", run(trace.entries, settings)}};
+    }
+    // Breakers of different routes never meet: each replays its own lines, plus the operator
+    // lines meant for all.
+    std::vector<std::vector<TraceEntry>> parts(trace.routes.size());
+    std::vector<bool> has_calls(trace.routes.size(), false);
+    for (const TraceEntry& entry : trace.entries) {
+        const bool everyone = entry.kind == TraceEntry::Kind::force && entry.route == 0;
+        for (std::size_t route = 0; route < parts.size(); ++route) {
+            if (everyone || entry.route == route) {
+                parts[route].push_back(entry);
+            }
+        }
+        has_calls[entry.route] = has_calls[entry.route] || entry.kind == TraceEntry::Kind::call;
+    }
+    std::vector<BreakerReplay> replays;
+    for (std::size_t route = 0; route < parts.size(); ++route) {
+        if (has_calls[route] || route > 0) {
+            replays.push_back({trace.routes[route], run(parts[route], settings)});
+        }
+    }
+    return replays;
+}
+
 ReplayResult run(const std::vector<TraceEntry>& trace, const ReplaySettings& settings) {
     const auto order = in_time_order(trace);
     Engine engine(settings, order.empty() ? milliseconds{0} : order.front()->at);

@@ -111,4 +111,17 @@ std::string format_report(const ReplayResult& result) {
     return text;
 }
 
+std::string format_report(const std::vector<BreakerReplay>& replays) {
+    if (replays.size() == 1 && replays.front().route.empty()) {
+        return format_report(replays.front().result);
+    }
+    std::string text;
+    for (const BreakerReplay& replay : replays) {
+        text += text.empty() ? "" : "\n";
+        text += "breaker " + (replay.route.empty() ? std::string("(no route)") : replay.route);
+        text += "\n" + format_report(replay.result);
+    }
+    return text;
+}
+
 }  // namespace circuitlab::replay

@@ -76,6 +76,7 @@ ReplaySettings settings_from(const ops::Config& config) {
     settings.breaker = config.breaker;
     settings.shed_is_failure = config.shed_is_failure;
     settings.forced_state = config.breaker_forced_state;
+    settings.breaker_per_route = config.breaker_scope == ops::BreakerScope::route;
     return settings;
 }
 

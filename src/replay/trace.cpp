@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <unordered_map>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -101,19 +102,43 @@ std::vector<std::string_view> split_csv(std::string_view text) {
     }
 }
 
-TraceEntry parse_csv(std::size_t line, std::string_view text) {
+/// Route names seen so far, and their indices in Trace::routes.
+class Routes {
+  public:
+    explicit Routes(std::vector<std::string>& names) : names_(names) {}
+
+    std::uint32_t index_of(std::string_view name) {
+        if (name.empty()) {
+            return 0;
+        }
+        auto [it, added] = indices_.try_emplace(std::string(name), names_.size());
+        if (added) {
+            names_.emplace_back(name);
+        }
+        return it->second;
+    }
+
+  private:
+    std::vector<std::string>& names_;
+    std::unordered_map<std::string, std::uint32_t> indices_;
+};
+
+TraceEntry parse_csv(std::size_t line, std::string_view text, Routes& routes) {
     const auto fields = split_csv(text);
-    if (fields.size() < 2 || fields.size() > 3) {
+    if (fields.size() < 2 || fields.size() > 4) {
         throw TraceError(line,
-                         "expected time_ms,outcome[,latency_ms] or time_ms,force,STATE; "
-                         "got " +
+                         "expected time_ms,outcome[,latency_ms[,route]] or "
+                         "time_ms,force,STATE[,route]; got " +
                              std::to_string(fields.size()) + " fields");
     }
     TraceEntry entry;
     entry.line = line;
     entry.at = parse_time(line, fields[0]);
+    if (fields.size() == 4) {
+        entry.route = routes.index_of(fields[3]);
+    }
     if (fields[1] == "force") {
-        if (fields.size() != 3) {
+        if (fields.size() < 3) {
             throw TraceError(line, "force needs a state: time_ms,force,STATE");
         }
         entry.kind = TraceEntry::Kind::force;
@@ -121,7 +146,8 @@ TraceEntry parse_csv(std::size_t line, std::string_view text) {
         return entry;
     }
     set_outcome(line, fields[1], entry);
-    if (fields.size() == 3) {
+    // An empty latency (`0,success,,checkout`) is 0, as a missing one is.
+    if (fields.size() >= 3 && !fields[2].empty()) {
         entry.latency = parse_latency(line, fields[2]);
     }
     return entry;
@@ -153,7 +179,8 @@ void json_outcome(std::size_t line, const nlohmann::json& value, TraceEntry& ent
 void json_field(std::size_t line,
                 const std::string& key,
                 const nlohmann::json& value,
-                TraceEntry& entry) {
+                TraceEntry& entry,
+                Routes& routes) {
     if (key == "time_ms") {
         entry.at = parse_time(line, std::to_string(json_int(line, value, "time_ms")));
     } else if (key == "latency_ms") {
@@ -165,14 +192,18 @@ void json_field(std::size_t line,
         entry.forced = parse_forced(line, value.get_ref<const std::string&>());
     } else if (key == "force") {
         throw TraceError(line, "bad force " + json_text(value) + ": expected a state name");
+    } else if (key == "route" && value.is_string()) {
+        entry.route = routes.index_of(value.get_ref<const std::string&>());
+    } else if (key == "route") {
+        throw TraceError(line, "bad route " + json_text(value) + ": expected a string");
     } else {
         throw TraceError(line,
                          "unknown field " + in_quotes(key) +
-                             ": expected time_ms, outcome (or status), latency_ms, force");
+                             ": expected time_ms, outcome (or status), latency_ms, force, route");
     }
 }
 
-TraceEntry parse_json(std::size_t line, std::string_view text) {
+TraceEntry parse_json(std::size_t line, std::string_view text, Routes& routes) {
     auto object = nlohmann::json::parse(text, nullptr, false);
     if (object.is_discarded() || !object.is_object()) {
         throw TraceError(line, "not a JSON object");
@@ -188,7 +219,7 @@ TraceEntry parse_json(std::size_t line, std::string_view text) {
     TraceEntry entry;
     entry.line = line;
     for (const auto& [key, value] : object.items()) {
-        json_field(line, key, value, entry);
+        json_field(line, key, value, entry, routes);
     }
     return entry;
 }
@@ -215,8 +246,9 @@ bool parse_outcome(std::string_view text, TraceEntry& entry) {
     return true;
 }
 
-std::vector<TraceEntry> parse_trace(std::string_view text) {
-    std::vector<TraceEntry> entries;
+Trace read_trace(std::string_view text) {
+    Trace trace;
+    Routes routes(trace.routes);
     std::size_t line = 0;
     std::size_t start = 0;
     while (start < text.size()) {
@@ -227,10 +259,14 @@ std::vector<TraceEntry> parse_trace(std::string_view text) {
         if (content.empty() || content.front() == '#' || is_header(content)) {
             continue;
         }
-        entries.push_back(content.front() == '{' ? parse_json(line, content)
-                                                 : parse_csv(line, content));
+        trace.entries.push_back(content.front() == '{' ? parse_json(line, content, routes)
+                                                       : parse_csv(line, content, routes));
     }
-    return entries;
+    return trace;
+}
+
+std::vector<TraceEntry> parse_trace(std::string_view text) {
+    return read_trace(text).entries;
 }
 
 }  // namespace circuitlab::replay

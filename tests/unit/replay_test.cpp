@@ -210,6 +210,43 @@ TEST_F(ReplayTest, ReportListsTransitionsWithTimesThenTheSummary) {
     EXPECT_NE(report.find("  rejected        0: none\n"), std::string::npos) << report;
 }
 
+TEST_F(ReplayTest, EachRouteHasItsOwnBreaker) {
+    const auto trace = read_trace(lines(5, "0,failure,1,mustfail") + "10,success,1,success\n" +
+                                  "20,success,1,mustfail\n");
+
+    const auto replays = run_by_route(trace, settings_);
+
+    ASSERT_EQ(replays.size(), 2u);
+    EXPECT_EQ(replays[0].route, "mustfail");
+    EXPECT_EQ(replays[0].result.summary.rejected[at(State::open)], 1u);
+    EXPECT_EQ(replays[1].route, "success");
+    EXPECT_TRUE(replays[1].result.transitions.empty());
+    EXPECT_EQ(format_report(replays).rfind("breaker mustfail\ntransitions: 1\n", 0), 0u);
+}
+
+TEST_F(ReplayTest, OneBreakerForAllRoutesWhenScopedByUpstream) {
+    settings_.breaker_per_route = false;
+    const auto trace = read_trace(lines(5, "0,failure,1,mustfail") + "10,success,1,success\n");
+
+    const auto replays = run_by_route(trace, settings_);
+
+    ASSERT_EQ(replays.size(), 1u);
+    EXPECT_EQ(replays[0].result.summary.rejected[at(State::open)], 1u);
+}
+
+TEST_F(ReplayTest, OperatorLinesWithoutRouteActOnEveryBreaker) {
+    const auto trace =
+        read_trace("0,force,forced_open\n1,success,1,a\n2,success,1,b\n3,force,closed,a\n");
+
+    const auto replays = run_by_route(trace, settings_);
+
+    ASSERT_EQ(replays.size(), 2u);
+    EXPECT_EQ(replays[0].result.summary.rejected[at(State::forced_open)], 1u);
+    EXPECT_EQ(replays[1].result.summary.rejected[at(State::forced_open)], 1u);
+    EXPECT_EQ(replays[0].result.transitions.size(), 2u);
+    EXPECT_EQ(replays[1].result.transitions.size(), 1u);
+}
+
 // --- settings files -------------------------------------------------------------------
 
 std::string settings_error(const std::string& text, std::vector<std::string> flags = {}) {
@@ -254,6 +291,11 @@ TEST(ReplaySettingsTest, SlowCallDurationFollowsTheUpstreamTimeout) {
     const auto config = load_settings("UPSTREAM_TIMEOUT_MS=700\n", {});
 
     EXPECT_EQ(settings_from(config).breaker.slow_call_duration, 700ms);
+}
+
+TEST(ReplaySettingsTest, ScopeDecidesBreakersPerRoute) {
+    EXPECT_TRUE(settings_from(load_settings("", {})).breaker_per_route);
+    EXPECT_FALSE(settings_from(load_settings("CB_SCOPE=upstream\n", {})).breaker_per_route);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "circuitlab/replay/trace.hpp"
 
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -62,6 +63,20 @@ TEST(TraceTest, ReadsJsonLines) {
     EXPECT_EQ(trace[1].status, 404);
 }
 
+TEST(TraceTest, ReadsRoutesInOrderOfAppearance) {
+    const auto trace = read_trace(
+        "0,success,1,checkout\n1,failure,,search\n2,force,closed\n"
+        "{\"time_ms\": 3, \"status\": 200, \"route\": \"checkout\"}\n");
+
+    EXPECT_EQ(trace.routes, (std::vector<std::string>{"", "checkout", "search"}));
+    ASSERT_EQ(trace.entries.size(), 4u);
+    EXPECT_EQ(trace.entries[0].route, 1u);
+    EXPECT_EQ(trace.entries[1].route, 2u);
+    EXPECT_EQ(trace.entries[1].latency, 0ms);
+    EXPECT_EQ(trace.entries[2].route, 0u);
+    EXPECT_EQ(trace.entries[3].route, 1u);
+}
+
 TEST(TraceTest, SkipsBlankLinesAndComments) {
     const auto trace = parse_trace("# a day of traffic\n\n   \n0,success,1\r\n");
 
@@ -90,7 +105,7 @@ TEST(TraceTest, RejectsStatusesOutsideHttp) {
 
 TEST(TraceTest, RejectsWrongFieldCounts) {
     EXPECT_EQ(error_of("0\n").first, 1u);
-    EXPECT_EQ(error_of("0,success,1,2\n").first, 1u);
+    EXPECT_EQ(error_of("0,success,1,checkout,2\n").first, 1u);
     EXPECT_EQ(error_of("0,force\n").first, 1u);
 }
 

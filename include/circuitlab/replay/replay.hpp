@@ -20,6 +20,7 @@ struct ReplaySettings {
     breaker::BreakerConfig breaker;
     bool shed_is_failure = false;                ///< A `shed` call counts as a failure.
     std::optional<breaker::State> forced_state;  ///< Forced at the start of the trace.
+    bool breaker_per_route = true;               ///< CB_SCOPE=route: a breaker per route.
 };
 
 /// The settings of a replay, taken from a validated process config.
@@ -86,5 +87,19 @@ ReplayResult run(const std::vector<TraceEntry>& trace, const ReplaySettings& set
 
 /// The report a user reads: every transition with its time and reason, then the summary.
 std::string format_report(const ReplayResult& result);
+
+/// The replay of one breaker of a trace: its route ("" for all routes) and what it did.
+struct BreakerReplay {
+    std::string route;
+    ReplayResult result;
+};
+
+/// Replays a trace whose lines may name routes: one breaker per route when
+/// settings.breaker_per_route (lines without a route share one), else one breaker for all.
+/// Operator lines without a route act on every breaker. Routes in order of appearance.
+std::vector<BreakerReplay> run_by_route(const Trace& trace, const ReplaySettings& settings);
+
+/// Each breaker's report under a `breaker ROUTE` line; a lone breaker's report as is.
+std::string format_report(const std::vector<BreakerReplay>& replays);
 
 }  // namespace circuitlab::replay

@@ -33,6 +33,7 @@ struct TraceEntry {
     std::chrono::milliseconds at{0};       ///< When the call starts or the operator acts.
     std::chrono::milliseconds latency{0};  ///< Calls only: how long the call took (>= 0).
     std::size_t line = 0;                  ///< Line number in the trace, from 1.
+    std::uint32_t route = 0;               ///< Index in Trace::routes; 0: no route given.
     std::uint16_t status = 0;              ///< Calls ending in `status`: 100 to 599.
     CallEnd end = CallEnd::success;        ///< Calls only.
     Kind kind = Kind::call;
@@ -52,11 +53,19 @@ class TraceError : public std::runtime_error {
     std::size_t line_;
 };
 
-/// Reads a whole trace. Each line is a CSV record `time_ms,outcome[,latency_ms]` or
-/// `time_ms,force,STATE`, or a JSON object (a line starting with `{`) with the same fields;
-/// blank lines and lines starting with `#` are skipped, and so is a CSV header line
-/// starting with `time_ms`. Entries come back in file order. Throws TraceError on the
-/// first bad line.
+/// A trace: its lines, and the routes they name.
+struct Trace {
+    std::vector<TraceEntry> entries;      ///< In file order.
+    std::vector<std::string> routes{""};  ///< By TraceEntry::route; routes[0] is "no route".
+};
+
+/// Reads a whole trace. Each line is a CSV record `time_ms,outcome[,latency_ms[,route]]` or
+/// `time_ms,force,STATE[,route]`, or a JSON object (a line starting with `{`) with the same
+/// fields; blank lines and lines starting with `#` are skipped, and so is a CSV header line
+/// starting with `time_ms`. Throws TraceError on the first bad line.
+Trace read_trace(std::string_view text);
+
+/// The entries of read_trace, for a trace of one breaker.
 std::vector<TraceEntry> parse_trace(std::string_view text);
 
 /// Parses an outcome word (`success`, `timeout`, ...) or an HTTP status into `entry`.
