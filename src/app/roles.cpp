@@ -131,6 +131,8 @@ void add_proxy_routes(RoleParts& parts, const ops::Config& config, net::io_conte
     hop.upstream = *http::parse_upstream_url(next_domain(config));
     hop.timeout = config.upstream_timeout;
     hop.policy.shed_is_failure = config.shed_is_failure;
+    hop.policy.failure_statuses = config.failure_statuses;
+    hop.policy.ignore_statuses = config.ignore_statuses;
     hop.log = ops::logger("lab");
     parts.hop = std::make_unique<lab::GuardedCall>(*parts.client, hop);
 

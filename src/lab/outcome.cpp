@@ -20,8 +20,11 @@ breaker::Outcome classify(const http::CallResult& result, const OutcomePolicy& p
     if (is_shed(response)) {
         return policy.shed_is_failure ? Outcome::failure : Outcome::ignored;
     }
-    return static_cast<int>(response.result_int()) >= policy.failure_status_min ? Outcome::failure
-                                                              : Outcome::success;
+    const int status = static_cast<int>(response.result_int());
+    if (policy.ignore_statuses.contains(status)) {
+        return Outcome::ignored;
+    }
+    return policy.failure_statuses.contains(status) ? Outcome::failure : Outcome::success;
 }
 
 }  // namespace circuitlab::lab

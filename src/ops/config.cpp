@@ -9,6 +9,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "circuitlab/http/client.hpp"
+#include "circuitlab/lab/status_set.hpp"
 
 namespace circuitlab::ops {
 
@@ -101,6 +102,16 @@ void parse_listen(Config& config, const std::string& value) {
     }
     config.listen_host = host == "localhost" ? "127.0.0.1" : host;
     config.listen_port = parse_number<std::uint16_t>("LISTEN", value.substr(colon + 1), 0, 65535);
+}
+
+lab::StatusSet parse_statuses(const std::string& name, const std::string& value) {
+    std::string why;
+    auto set = lab::StatusSet::parse(value, &why);
+    if (!set) {
+        fail(name, "codes and ranges of 100 to 599 like 500-599,429, or none (" + why + ")",
+             value);
+    }
+    return *set;
 }
 
 std::string show_ms(milliseconds value) { return std::to_string(value.count()); }
@@ -291,6 +302,19 @@ std::vector<Setting> breaker_settings() {
              c.shed_is_failure = parse_bool("CB_SHED_IS_FAILURE", v);
          },
          [](const Config& c) { return std::string(c.shed_is_failure ? "true" : "false"); }},
+        {"CB_FAILURE_STATUSES",
+         "upstream statuses that count as failures: codes and ranges like 500-599,429, or none",
+         [](Config& c, const std::string& v) {
+             c.failure_statuses = parse_statuses("CB_FAILURE_STATUSES", v);
+         },
+         [](const Config& c) { return c.failure_statuses.to_string(); }},
+        {"CB_IGNORE_STATUSES",
+         "upstream statuses that count as neither success nor failure; wins over "
+         "CB_FAILURE_STATUSES",
+         [](Config& c, const std::string& v) {
+             c.ignore_statuses = parse_statuses("CB_IGNORE_STATUSES", v);
+         },
+         [](const Config& c) { return c.ignore_statuses.to_string(); }},
         {"CB_FORCED_STATE",
          "start every breaker forced: none, disabled, forced_open or metrics_only",
          [](Config& c, const std::string& v) {

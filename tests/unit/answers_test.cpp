@@ -125,7 +125,61 @@ TEST(OutcomeTest, ShedIsIgnoredUnlessTheCascadeIsAskedFor) {
     shed.response->set("X-Circuit-Open", "midline->backline");
 
     EXPECT_EQ(classify(shed, OutcomePolicy{}), breaker::Outcome::ignored);
-    EXPECT_EQ(classify(shed, OutcomePolicy{500, true}), breaker::Outcome::failure);
+    OutcomePolicy cascade;
+    cascade.shed_is_failure = true;
+    EXPECT_EQ(classify(shed, cascade), breaker::Outcome::failure);
+}
+
+TEST(OutcomeTest, StatusesOutsideTheFailureSetAreSuccesses) {
+    OutcomePolicy policy;
+    policy.failure_statuses = *StatusSet::parse("429,500-502");
+
+    EXPECT_EQ(classify(answered(429, ""), policy), breaker::Outcome::failure);
+    EXPECT_EQ(classify(answered(502, ""), policy), breaker::Outcome::failure);
+    EXPECT_EQ(classify(answered(503, ""), policy), breaker::Outcome::success);
+}
+
+TEST(OutcomeTest, AnIgnoredStatusIsNeitherSuccessNorFailure) {
+    OutcomePolicy policy;
+    policy.ignore_statuses = *StatusSet::parse("404");
+
+    EXPECT_EQ(classify(answered(404, ""), policy), breaker::Outcome::ignored);
+    EXPECT_EQ(classify(answered(200, ""), policy), breaker::Outcome::success);
+}
+
+TEST(OutcomeTest, AStatusInBothSetsIsIgnored) {
+    OutcomePolicy policy;
+    policy.ignore_statuses = *StatusSet::parse("503");
+
+    EXPECT_EQ(classify(answered(503, ""), policy), breaker::Outcome::ignored);
+    EXPECT_EQ(classify(answered(500, ""), policy), breaker::Outcome::failure);
+}
+
+TEST(StatusSetTest, ReadsCodesAndRangesWithSpaces) {
+    const auto set = StatusSet::parse(" 404 , 500-503,599");
+
+    ASSERT_TRUE(set);
+    EXPECT_TRUE(set->contains(404));
+    EXPECT_TRUE(set->contains(500));
+    EXPECT_TRUE(set->contains(503));
+    EXPECT_TRUE(set->contains(599));
+    EXPECT_FALSE(set->contains(504));
+    EXPECT_FALSE(set->contains(405));
+    EXPECT_EQ(set->to_string(), "404,500-503,599");
+}
+
+TEST(StatusSetTest, NoneAndEmptyAreTheEmptySet) {
+    EXPECT_TRUE(StatusSet::parse("none")->empty());
+    EXPECT_TRUE(StatusSet::parse("")->empty());
+    EXPECT_EQ(StatusSet{}.to_string(), "none");
+}
+
+TEST(StatusSetTest, RejectsWhatIsNotAStatusOrRange) {
+    for (const char* bad : {"5xx", "600", "99", "503-500", "500-", ",500", "500,,501", "-1"}) {
+        std::string error;
+        EXPECT_FALSE(StatusSet::parse(bad, &error)) << bad;
+        EXPECT_NE(error.find("100 to 599"), std::string::npos) << bad;
+    }
 }
 
 }  // namespace

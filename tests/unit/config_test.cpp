@@ -209,6 +209,39 @@ TEST_F(ConfigTest, ForcedStateAndScopeAreParsed) {
     EXPECT_EQ(config.breaker_scope, BreakerScope::upstream);
 }
 
+TEST_F(ConfigTest, StatusSetsAreParsed) {
+    env_["CB_FAILURE_STATUSES"] = "429, 500-599";
+    env_["CB_IGNORE_STATUSES"] = "503";
+
+    const Config config = load({}).config;
+
+    EXPECT_TRUE(config.failure_statuses.contains(429));
+    EXPECT_TRUE(config.failure_statuses.contains(599));
+    EXPECT_TRUE(config.ignore_statuses.contains(503));
+    EXPECT_FALSE(config.ignore_statuses.contains(500));
+}
+
+TEST_F(ConfigTest, StatusSetsDefaultToServerErrorsAndNothingIgnored) {
+    const Config config = load({}).config;
+
+    EXPECT_EQ(config.failure_statuses.to_string(), "500-599");
+    EXPECT_TRUE(config.ignore_statuses.empty());
+}
+
+TEST_F(ConfigTest, BadStatusSetNamesTheVariable) {
+    env_["CB_IGNORE_STATUSES"] = "5xx";
+
+    const std::string error = error_of({});
+
+    EXPECT_EQ(error.rfind("bad CB_IGNORE_STATUSES (--cb-ignore-statuses): expected", 0), 0u)
+        << error;
+    EXPECT_NE(error.find("got \"5xx\""), std::string::npos) << error;
+}
+
+TEST_F(ConfigTest, HelpSaysAStatusInBothSetsIsIgnored) {
+    EXPECT_NE(help_text().find("wins over CB_FAILURE_STATUSES"), std::string::npos);
+}
+
 TEST_F(ConfigTest, HelpNeedsNoRoleAndListsEverySetting) {
     env_.clear();
 

@@ -2,12 +2,17 @@
 
 #include "circuitlab/breaker/circuit_breaker.hpp"
 #include "circuitlab/http/client.hpp"
+#include "circuitlab/lab/status_set.hpp"
 
 namespace circuitlab::lab {
 
 /// How a hop judges the answers of the hop below.
 struct OutcomePolicy {
-    int failure_status_min = 500;  ///< Statuses at or above count as failures.
+    /// Statuses that count as failures (CB_FAILURE_STATUSES).
+    StatusSet failure_statuses = StatusSet::range(500, 599);
+    /// Statuses that count as neither success nor failure (CB_IGNORE_STATUSES). A status in
+    /// both sets is ignored.
+    StatusSet ignore_statuses;
     bool shed_is_failure = false;  ///< Count a shed 503 (X-Circuit-Open) as a failure.
 };
 
@@ -16,7 +21,8 @@ bool is_shed(const http::Response& response);
 
 /// The one place a finished call is judged for the breaker. Failure: timeout, connect,
 /// reset or protocol error, or a status in the failure set. Ignored: the call was
-/// cancelled, or a breaker below shed it (unless the policy says otherwise). Else success.
+/// cancelled, a breaker below shed it (unless the policy says otherwise), or its status is
+/// in the ignore set (which wins over the failure set). Else success.
 breaker::Outcome classify(const http::CallResult& result, const OutcomePolicy& policy);
 
 }  // namespace circuitlab::lab

@@ -11,6 +11,7 @@
 
 #include "circuitlab/breaker/breaker_config.hpp"
 #include "circuitlab/breaker/state.hpp"
+#include "circuitlab/lab/status_set.hpp"
 
 namespace circuitlab::ops {
 
@@ -44,6 +45,8 @@ struct Config {
     breaker::BreakerConfig breaker;
     BreakerScope breaker_scope = BreakerScope::route;
     bool shed_is_failure = false;  ///< Count a shed 503 from below as a failure (cascade).
+    lab::StatusSet failure_statuses = lab::StatusSet::range(500, 599);  ///< Failures.
+    lab::StatusSet ignore_statuses;  ///< Neither success nor failure; wins over failures.
     std::optional<breaker::State> breaker_forced_state;  ///< Start every breaker forced.
 
     std::string log_level = "info";
