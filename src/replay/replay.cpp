@@ -281,9 +281,12 @@ breaker::Outcome classify(const TraceEntry& call, const ReplaySettings& settings
         case CallEnd::shed:
             return settings.shed_is_failure ? Outcome::failure : Outcome::ignored;
         case CallEnd::status:
-            // TODO: judge statuses by CB_FAILURE_STATUSES / CB_IGNORE_STATUSES once the
-            // guarded call has them (issue 3); until then, as the lab does: >= 500 fails.
-            return call.status >= 500 ? Outcome::failure : Outcome::success;
+            // As the guarded call judges an answer: an ignored status wins over a failing one.
+            if (settings.ignore_statuses.contains(call.status)) {
+                return Outcome::ignored;
+            }
+            return settings.failure_statuses.contains(call.status) ? Outcome::failure
+                                                                   : Outcome::success;
         default:
             return Outcome::failure;
     }

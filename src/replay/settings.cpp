@@ -77,6 +77,8 @@ ReplaySettings settings_from(const ops::Config& config) {
     settings.shed_is_failure = config.shed_is_failure;
     settings.forced_state = config.breaker_forced_state;
     settings.breaker_per_route = config.breaker_scope == ops::BreakerScope::route;
+    settings.failure_statuses = config.failure_statuses;
+    settings.ignore_statuses = config.ignore_statuses;
     return settings;
 }
 

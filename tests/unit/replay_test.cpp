@@ -190,6 +190,20 @@ TEST_F(ReplayTest, StatusesFailFromFiveHundred) {
     EXPECT_EQ(classify(call, settings_), breaker::Outcome::failure);
 }
 
+TEST_F(ReplayTest, StatusSetsJudgeStatusesAndIgnoredWins) {
+    settings_.failure_statuses = *lab::StatusSet::parse("429,500-599");
+    settings_.ignore_statuses = *lab::StatusSet::parse("503");
+    TraceEntry call;
+    call.end = CallEnd::status;
+
+    call.status = 429;
+    EXPECT_EQ(classify(call, settings_), breaker::Outcome::failure);
+    call.status = 503;
+    EXPECT_EQ(classify(call, settings_), breaker::Outcome::ignored);
+    call.status = 404;
+    EXPECT_EQ(classify(call, settings_), breaker::Outcome::success);
+}
+
 TEST_F(ReplayTest, AnEmptyTraceReportsNothing) {
     const auto result = replay("# nothing happened\n");
 
@@ -291,6 +305,14 @@ TEST(ReplaySettingsTest, SlowCallDurationFollowsTheUpstreamTimeout) {
     const auto config = load_settings("UPSTREAM_TIMEOUT_MS=700\n", {});
 
     EXPECT_EQ(settings_from(config).breaker.slow_call_duration, 700ms);
+}
+
+TEST(ReplaySettingsTest, StatusSetsComeFromTheSettings) {
+    const auto settings =
+        settings_from(load_settings("CB_IGNORE_STATUSES=404\nCB_FAILURE_STATUSES=500-504\n", {}));
+
+    EXPECT_TRUE(settings.ignore_statuses.contains(404));
+    EXPECT_FALSE(settings.failure_statuses.contains(505));
 }
 
 TEST(ReplaySettingsTest, ScopeDecidesBreakersPerRoute) {

@@ -10,6 +10,7 @@
 
 #include "circuitlab/breaker/breaker_config.hpp"
 #include "circuitlab/breaker/circuit_breaker.hpp"
+#include "circuitlab/lab/status_set.hpp"
 #include "circuitlab/ops/config.hpp"
 #include "circuitlab/replay/trace.hpp"
 
@@ -21,6 +22,8 @@ struct ReplaySettings {
     bool shed_is_failure = false;                ///< A `shed` call counts as a failure.
     std::optional<breaker::State> forced_state;  ///< Forced at the start of the trace.
     bool breaker_per_route = true;               ///< CB_SCOPE=route: a breaker per route.
+    lab::StatusSet failure_statuses = lab::StatusSet::range(500, 599);  ///< Failing statuses.
+    lab::StatusSet ignore_statuses;  ///< Statuses counted as neither; wins over failures.
 };
 
 /// The settings of a replay, taken from a validated process config.
