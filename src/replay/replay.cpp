@@ -65,6 +65,8 @@ struct Finish {
     }
 };
 
+/// One breaker driven through a trace on a virtual clock: calls start and finish, operators
+/// force states, and (when a timer would) deadlines are polled, each at its time.
 class Engine {
   public:
     Engine(const ReplaySettings& settings, milliseconds begin)
@@ -85,6 +87,9 @@ class Engine {
         }
         after_event();
     }
+
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
 
     // Runs the finishes and polls due up to `limit` (inclusive), in time order; polls first
     // at equal times. Without a limit, runs until no call is in flight.
@@ -114,6 +119,13 @@ class Engine {
         after_event();
     }
 
+    ReplayResult conclude() {
+        result_.summary.end = now_;
+        add_times();
+        return std::move(result_);
+    }
+
+  private:
     void finish_next() {
         std::pop_heap(finishes_.begin(), finishes_.end(), std::greater<>{});
         const Finish finish = finishes_.back();
@@ -124,15 +136,6 @@ class Engine {
         after_event();
     }
 
-    ReplayResult conclude() {
-        breaker_->snapshot();  // applies a deadline that passed after the last event
-        after_event();
-        result_.summary.end = now_;
-        add_times();
-        return std::move(result_);
-    }
-
-  private:
     void set_time(milliseconds at) {
         now_ = at;
         clock_.set(at);
