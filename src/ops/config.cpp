@@ -427,10 +427,7 @@ Flags read_flags(const std::vector<std::string>& args) {
     return flags;
 }
 
-void check_combined(Config& config, bool slow_duration_given) {
-    if (!slow_duration_given) {
-        config.breaker.slow_call_duration = config.upstream_timeout;
-    }
+void check_breaker_pairs(const Config& config) {
     const breaker::BreakerConfig& cb = config.breaker;
     if (cb.window_type == breaker::WindowType::count && cb.minimum_calls > cb.window_size) {
         fail("CB_MINIMUM_CALLS",
@@ -443,6 +440,21 @@ void check_combined(Config& config, bool slow_duration_given) {
                  ") when CB_OPEN_BACKOFF > 1",
              show_ms(cb.max_wait_in_open));
     }
+    // A call slow only once it times out is seen by the window anyway: the trip would be idle.
+    if (cb.inflight_trip && cb.slow_call_duration >= config.upstream_timeout) {
+        fail("CB_INFLIGHT_TRIP",
+             "CB_SLOW_CALL_DURATION_MS (" + show_ms(cb.slow_call_duration) +
+                 ") below UPSTREAM_TIMEOUT_MS (" + show_ms(config.upstream_timeout) +
+                 ") so it can act before the timeouts",
+             "true");
+    }
+}
+
+void check_combined(Config& config, bool slow_duration_given) {
+    if (!slow_duration_given) {
+        config.breaker.slow_call_duration = config.upstream_timeout;
+    }
+    check_breaker_pairs(config);
     if (auto problem = breaker::validate(config.breaker)) {
         throw ConfigError("bad breaker settings: " + *problem);
     }

@@ -141,6 +141,7 @@ TEST_F(ConfigTest, ReadsOpenBackoffJitterAndTimers) {
     env_["CB_OPEN_JITTER"] = "0.1";
     env_["CB_AUTO_HALF_OPEN"] = "true";
     env_["CB_INFLIGHT_TRIP"] = "on";
+    env_["CB_SLOW_CALL_DURATION_MS"] = "300";
 
     const breaker::BreakerConfig cb = load({}).config.breaker;
 
@@ -175,6 +176,14 @@ TEST_F(ConfigTest, CapBelowTheBaseWaitIsFineWithoutBackoff) {
     env_["CB_WAIT_IN_OPEN_MS"] = "120000";
 
     EXPECT_EQ(load({}).config.breaker.wait_in_open, 120s);
+}
+
+TEST_F(ConfigTest, InFlightTripWithSlowCallsOnlyAtTheTimeoutIsRefused) {
+    env_["CB_INFLIGHT_TRIP"] = "true";
+
+    EXPECT_EQ(error_of({}),
+              "bad CB_INFLIGHT_TRIP (--cb-inflight-trip): expected CB_SLOW_CALL_DURATION_MS (1000) "
+              "below UPSTREAM_TIMEOUT_MS (1000) so it can act before the timeouts, got \"true\"");
 }
 
 TEST_F(ConfigTest, NonBooleanAutoHalfOpenIsRefused) {

@@ -166,6 +166,8 @@ private:
 
     using Events = std::vector<Transition>;
 
+    Permit free_permit(Clock::time_point now);
+    Permit trial_permit(Clock::time_point now);
     void on_complete(const Permit& permit, Outcome outcome);
     void record_closed(Clock::time_point now, bool failure, bool slow, Events& events);
     void record_trial(bool failure, bool slow, Events& events);
