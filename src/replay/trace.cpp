@@ -89,12 +89,20 @@ void set_outcome(std::size_t line, std::string_view text, TraceEntry& entry) {
     }
 }
 
+// A field as spreadsheets export it may be quoted: `"200"` reads as `200`.
+std::string_view unquote(std::string_view field) {
+    if (field.size() >= 2 && field.front() == '"' && field.back() == '"') {
+        return trim(field.substr(1, field.size() - 2));
+    }
+    return field;
+}
+
 std::vector<std::string_view> split_csv(std::string_view text) {
     std::vector<std::string_view> fields;
     std::size_t start = 0;
     while (true) {
         const auto comma = text.find(',', start);
-        fields.push_back(trim(text.substr(start, comma - start)));
+        fields.push_back(unquote(trim(text.substr(start, comma - start))));
         if (comma == std::string_view::npos) {
             return fields;
         }
@@ -225,7 +233,7 @@ TraceEntry parse_json(std::size_t line, std::string_view text, Routes& routes) {
 }
 
 bool is_header(std::string_view text) {
-    return text.rfind("time_ms", 0) == 0;
+    return text.rfind("time_ms", 0) == 0 || text.rfind("\"time_ms\"", 0) == 0;
 }
 
 }  // namespace
@@ -247,6 +255,10 @@ bool parse_outcome(std::string_view text, TraceEntry& entry) {
 }
 
 Trace read_trace(std::string_view text) {
+    constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
+    if (text.substr(0, byte_order_mark.size()) == byte_order_mark) {
+        text.remove_prefix(byte_order_mark.size());
+    }
     Trace trace;
     Routes routes(trace.routes);
     std::size_t line = 0;

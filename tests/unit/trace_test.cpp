@@ -32,6 +32,17 @@ TEST(TraceTest, ReadsCsvCallsWithAndWithoutLatency) {
     EXPECT_EQ(trace[1].latency, 0ms);
 }
 
+TEST(TraceTest, ReadsSpreadsheetExports) {
+    // A byte order mark, a quoted header and quoted fields, as spreadsheets write CSV.
+    const auto trace =
+        parse_trace("\xEF\xBB\xBF\"time_ms\",\"outcome\",\"latency_ms\"\n\"5\",\"500\",\"7\"\n");
+
+    ASSERT_EQ(trace.size(), 1u);
+    EXPECT_EQ(trace[0].at, 5ms);
+    EXPECT_EQ(trace[0].status, 500);
+    EXPECT_EQ(trace[0].latency, 7ms);
+}
+
 TEST(TraceTest, ReadsAnHttpStatusAsOutcome) {
     const auto trace = parse_trace("7, 503 , 40\n");
 
