@@ -6,6 +6,7 @@
 #include <utility>
 
 #include <boost/beast/http/field.hpp>
+#include <boost/container/small_vector.hpp>
 #include <nlohmann/json.hpp>
 
 namespace circuitlab::http {
@@ -23,8 +24,12 @@ struct PatternMatch {
     int rank = 0;
 };
 
-std::vector<std::string_view> split_segments(std::string_view path) {
-    std::vector<std::string_view> segments;
+/// The segments of a path, without copies; eight cover every route of the lab.
+using Segments = boost::container::small_vector<std::string_view, 8>;
+
+/// Splits after the leading '/': "/a/b" gives {a, b}, "/a/" gives {a, ""}, "/" gives {""}.
+Segments split_segments(std::string_view path) {
+    Segments segments;
     if (!path.empty() && path.front() == '/') {
         path.remove_prefix(1);
     }
@@ -41,10 +46,6 @@ std::vector<std::string_view> split_segments(std::string_view path) {
 
 bool is_param(std::string_view segment) {
     return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
-}
-
-bool is_rest(const std::vector<std::string_view>& pattern) {
-    return !pattern.back().empty() && pattern.back().back() == '*';
 }
 
 /// Matches the `*` segment: the rest of the path from `path_segment` on must start with
@@ -81,10 +82,10 @@ bool match_segment(std::string_view pattern_segment,
     return !path_segment.empty();
 }
 
-std::optional<PatternMatch> match_pattern(std::string_view pattern, std::string_view path) {
-    const auto wanted = split_segments(pattern);
-    const auto given = split_segments(path);
-    const bool rest = is_rest(wanted);
+std::optional<PatternMatch> match_pattern(const std::vector<std::string>& wanted,
+                                          bool rest,
+                                          const Segments& given,
+                                          std::string_view path) {
     const std::size_t fixed = rest ? wanted.size() - 1 : wanted.size();
     if (given.size() < fixed || (!rest && given.size() != fixed) ||
         (rest && given.size() == fixed)) {
@@ -135,14 +136,22 @@ void Router::add(Route route) {
                 route.pattern);
         }
     }
+    Pattern pattern;
+    for (const std::string_view segment : split_segments(route.pattern)) {
+        pattern.segments.emplace_back(segment);
+    }
+    pattern.rest = !pattern.segments.back().empty() && pattern.segments.back().back() == '*';
+    patterns_.push_back(std::move(pattern));
     routes_.push_back(std::move(route));
 }
 
 Match Router::match(Verb method, std::string_view path) const {
     Match best;
     int best_rank = -1;
-    for (const Route& route : routes_) {
-        auto found = match_pattern(route.pattern, path);
+    const Segments given = split_segments(path);
+    for (std::size_t i = 0; i < routes_.size(); ++i) {
+        const Route& route = routes_[i];
+        auto found = match_pattern(patterns_[i].segments, patterns_[i].rest, given, path);
         if (!found) {
             continue;
         }

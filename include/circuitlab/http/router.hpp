@@ -98,7 +98,15 @@ public:
     const std::vector<Route>& routes() const { return routes_; }
 
 private:
+    /// A route's pattern cut into its segments once, when the route is added, so that a
+    /// lookup splits only the request's path.
+    struct Pattern {
+        std::vector<std::string> segments;
+        bool rest = false;  ///< The last segment ends in `*`.
+    };
+
     std::vector<Route> routes_;
+    std::vector<Pattern> patterns_;  ///< patterns_[i] is routes_[i].pattern, split.
 };
 
 /// Builds a JSON error answer `{"error": message}` with the given status.
