@@ -29,6 +29,7 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 
 using tcp = net::ip::tcp;
+using detail::on_socket;
 using detail::race;
 using detail::use_tuple;
 
@@ -280,8 +281,9 @@ private:
 
     net::awaitable<Exchange> exchange_on(tcp::socket& socket) {
         timer_.expires_at(deadline_);
-        auto [write_ec, written] =
-            co_await race(beast::http::async_write(socket, request_, use_tuple), timer_);
+        auto [write_ec, written] = co_await on_socket<std::size_t>(socket, timer_, [&](auto token) {
+            return beast::http::async_write(socket, request_, token);
+        });
         if (write_ec) {
             co_return Exchange{Failure{"write", write_ec}, std::nullopt, false};
         }
@@ -293,8 +295,9 @@ private:
         parser.header_limit(static_cast<std::uint32_t>(
             std::min<std::size_t>(limit, std::numeric_limits<std::uint32_t>::max())));
         parser.body_limit(limit);
-        auto [read_ec, read] =
-            co_await race(beast::http::async_read(socket, buffer, parser, use_tuple), timer_);
+        auto [read_ec, read] = co_await on_socket<std::size_t>(socket, timer_, [&](auto token) {
+            return beast::http::async_read(socket, buffer, parser, token);
+        });
         if (read_ec) {
             co_return Exchange{Failure{"read", read_ec, parser.got_some()}, std::nullopt, false};
         }
