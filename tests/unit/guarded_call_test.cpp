@@ -1,5 +1,8 @@
 #include "circuitlab/lab/guarded_call.hpp"
 
+#include <set>
+#include <string>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -45,6 +48,21 @@ TEST(ForecastTest, IsFiveDaysWithDateTemperatureAndSummary) {
         EXPECT_TRUE(day["temperatureC"].is_number_integer());
         EXPECT_TRUE(day["summary"].is_string());
     }
+}
+
+TEST(ForecastTest, DaysFollowTodayWithTemperaturesInRangeAndNoOtherFields) {
+    const auto days = nlohmann::json::parse(forecast_json());
+
+    std::set<std::string> dates;
+    for (const auto& day : days) {
+        EXPECT_EQ(day.size(), 3u);
+        const int celsius = day["temperatureC"];
+        EXPECT_GE(celsius, -20);
+        EXPECT_LE(celsius, 55);
+        EXPECT_FALSE(day["summary"].get<std::string>().empty());
+        dates.insert(day["date"].get<std::string>());
+    }
+    EXPECT_EQ(dates.size(), 5u);  // five different days
 }
 
 }  // namespace
