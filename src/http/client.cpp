@@ -10,16 +10,17 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/system/system_error.hpp>
 
 #include "connection_pool.hpp"
 #include "deadline.hpp"
+#include "wire.hpp"
 
 namespace circuitlab::http {
 
@@ -197,7 +198,7 @@ public:
          const net::any_io_executor& executor)
         : impl_(std::move(impl)),
           upstream_(upstream),
-          request_(std::move(request)),
+          wire_(to_wire(request)),
           start_(SteadyClock::now()),
           deadline_(start_ + timeout),
           timer_(executor) {}
@@ -282,7 +283,7 @@ private:
     net::awaitable<Exchange> exchange_on(tcp::socket& socket) {
         timer_.expires_at(deadline_);
         auto [write_ec, written] = co_await on_socket<std::size_t>(socket, timer_, [&](auto token) {
-            return beast::http::async_write(socket, request_, token);
+            return net::async_write(socket, net::buffer(wire_), token);
         });
         if (write_ec) {
             co_return Exchange{Failure{"write", write_ec}, std::nullopt, false};
@@ -308,7 +309,7 @@ private:
 
     std::shared_ptr<Client::Impl> impl_;
     const Upstream& upstream_;
-    const Request request_;
+    const std::string wire_;  ///< The request, serialised once for every attempt.
     const SteadyClock::time_point start_;
     const SteadyClock::time_point deadline_;
     net::steady_timer timer_;

@@ -17,14 +17,15 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <nlohmann/json.hpp>
 
 #include "circuitlab/http/query.hpp"
+#include "wire.hpp"
 
 namespace circuitlab::http {
 
@@ -316,8 +317,9 @@ void Session::finish_answer(Response& answer,
 
 net::awaitable<bool> Session::write(Response& answer) {
     // A peer that reads nothing for a whole idle period is gone.
+    const std::string wire = to_wire(answer);
     stream_.expires_after(server_->options.idle_timeout);
-    auto [ec, bytes] = co_await beast::http::async_write(stream_, answer, use_tuple);
+    auto [ec, bytes] = co_await net::async_write(stream_, net::buffer(wire), use_tuple);
     stream_.expires_never();
     if (ec) {
         note_error("write", ec);
