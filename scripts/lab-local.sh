@@ -216,7 +216,7 @@ write_nginx_conf() {
     LAB_USER=$user_line \
         LAB_PID="pid \"$LAB_DIR/nginx/nginx.pid\";" \
         LAB_ERROR_LOG="error_log \"$(log_file gateway)\" warn;" \
-        LAB_ACCESS_LOG="access_log \"$LAB_DIR/gateway-access.log\" lab;" \
+        LAB_ACCESS_LOG="access_log \"$LAB_DIR/gateway-access.log\" lab buffer=64k flush=1s;" \
         LAB_UPSTREAM="server 127.0.0.1:$FRONTIER_PORT;" \
         LAB_LISTEN="listen 127.0.0.1:$GATEWAY_PORT;" \
         LAB_TEMP_DIR="$LAB_DIR/nginx/tmp" \
