@@ -74,6 +74,7 @@ http::ServerOptions server_options(const ops::Config& config) {
     options.header_limit = config.header_limit;
     options.body_limit = config.body_limit;
     options.header_timeout = config.header_timeout;
+    options.idle_timeout = config.idle_timeout;
     options.max_connections = config.max_connections;
     options.log = ops::logger("http");
     return options;

@@ -33,10 +33,38 @@ std::string flag_of(const std::string& name) {
     return flag;
 }
 
+/// Longest part of a bad value quoted back in an error line.
+constexpr std::size_t max_quoted = 100;
+
+/// A value as it may appear in an error line: control and non-ASCII bytes, quotes and
+/// backslashes escaped, cut to max_quoted bytes, so a hostile value cannot forge or flood a
+/// terminal or a log.
+std::string quoted(const std::string& value) {
+    std::string out;
+    for (std::size_t i = 0; i < value.size() && i < max_quoted; ++i) {
+        const auto c = static_cast<unsigned char>(value[i]);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20 || c > 0x7e) {
+            constexpr const char* hex = "0123456789abcdef";
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    if (value.size() > max_quoted) {
+        out += "...";
+    }
+    return out;
+}
+
 [[noreturn]] void fail(const std::string& name, const std::string& expected,
                        const std::string& value) {
     throw ConfigError("bad " + name + " (" + flag_of(name) + "): expected " + expected +
-                      ", got \"" + value + "\"");
+                      ", got \"" + quoted(value) + "\"");
 }
 
 template <typename T>
@@ -365,6 +393,11 @@ std::vector<Setting> ops_settings() {
              c.header_timeout = parse_ms("HEADER_TIMEOUT_MS", v, 100, 600'000);
          },
          [](const Config& c) { return show_ms(c.header_timeout); }},
+        {"IDLE_TIMEOUT_MS", "time a kept-alive client connection may stay idle, 100 to 3600000",
+         [](Config& c, const std::string& v) {
+             c.idle_timeout = parse_ms("IDLE_TIMEOUT_MS", v, 100, 3'600'000);
+         },
+         [](const Config& c) { return show_ms(c.idle_timeout); }},
     };
 }
 
@@ -417,7 +450,7 @@ Flags read_flags(const std::vector<std::string>& args) {
         const std::string flag = arg.substr(0, eq);
         const Setting* setting = find_setting(flag);
         if (setting == nullptr || flag.rfind("--", 0) != 0) {
-            throw ConfigError("unknown argument \"" + arg + "\" (see --help)");
+            throw ConfigError("unknown argument \"" + quoted(arg) + "\" (see --help)");
         }
         if (eq == std::string::npos && i + 1 >= args.size()) {
             throw ConfigError("missing value for " + flag + " (see --help)");

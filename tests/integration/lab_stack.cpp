@@ -116,12 +116,37 @@ void LabStack::restart(const std::string& role, const std::map<std::string, std:
 }
 
 void LabStack::signal(const std::string& role, int number) {
-    std::ifstream file(dir_ + "/" + role + ".pid");
-    pid_t pid = 0;
-    file >> pid;
-    if (pid <= 0 || ::kill(pid, number) != 0) {
+    const pid_t target = pid(role);
+    if (target <= 0 || ::kill(target, number) != 0) {
         throw std::runtime_error("cannot signal " + role);
     }
+}
+
+void LabStack::stop_role(const std::string& role) {
+    if (run("stop " + role, {}) != 0) {
+        throw std::runtime_error("lab-local.sh stop " + role + " failed");
+    }
+}
+
+int LabStack::pid(const std::string& role) const {
+    std::ifstream file(dir_ + "/" + role + ".pid");
+    pid_t value = 0;
+    file >> value;
+    return value > 0 ? value : 0;
+}
+
+std::string LabStack::sanitizer_reports() const {
+    std::string found;
+    for (const char* role : {"frontier", "midline", "backline"}) {
+        std::istringstream lines(log(role));
+        for (std::string line; std::getline(lines, line);) {
+            if (line.find("Sanitizer") != std::string::npos ||
+                line.find("runtime error:") != std::string::npos) {
+                found += std::string(role) + ": " + line + "\n";
+            }
+        }
+    }
+    return found;
 }
 
 std::string LabStack::log(const std::string& role) const {

@@ -50,6 +50,16 @@ public:
     /// Sends a signal to one role's process.
     void signal(const std::string& role, int signal);
 
+    /// Stops one role (SIGTERM, then SIGKILL after the launcher's timeout).
+    void stop_role(const std::string& role);
+
+    /// The PID of a role's process (for `gateway`, Nginx's master), or 0 when unknown.
+    int pid(const std::string& role) const;
+
+    /// Sanitizer reports (AddressSanitizer, UndefinedBehaviorSanitizer, ThreadSanitizer,
+    /// LeakSanitizer) found in the roles' logs, one line each; empty when there are none.
+    std::string sanitizer_reports() const;
+
     /// The text of one role's log.
     std::string log(const std::string& role) const;
 

@@ -39,6 +39,8 @@ protected:
     void TearDown() override {
         if (stack_) {
             stack_->stop();
+            // After the stop: leak reports are written when a process exits.
+            EXPECT_EQ(stack_->sanitizer_reports(), "");
         }
     }
 

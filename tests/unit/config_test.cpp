@@ -104,6 +104,25 @@ TEST_F(ConfigTest, HostileDomainIsRefused) {
     EXPECT_NE(error_of({}).find("bad BACKLINE_DOMAIN"), std::string::npos);
 }
 
+TEST_F(ConfigTest, HostileValueIsQuotedEscapedInTheErrorLine) {
+    env_["BACKLINE_DOMAIN"] = "http://b:80/\r\nX: \x1b[31m\"red\\";
+
+    EXPECT_EQ(error_of({}).substr(error_of({}).find("got")),
+              R"(got "http://b:80/\x0d\x0aX: \x1b[31m\"red\\")");
+}
+
+TEST_F(ConfigTest, HugeValueIsCutInTheErrorLine) {
+    env_["THREADS"] = std::string(100000, '9');
+
+    const std::string error = error_of({});
+    EXPECT_LT(error.size(), 300u);
+    EXPECT_EQ(error.substr(error.size() - 4), "...\"");
+}
+
+TEST_F(ConfigTest, UnknownArgumentIsQuotedEscaped) {
+    EXPECT_EQ(error_of({"--\x1b[2J"}), R"(unknown argument "--\x1b[2J" (see --help))");
+}
+
 TEST_F(ConfigTest, NonHttpDomainIsRefused) {
     EXPECT_NE(error_of({"--midline-domain", "ftp://midline"}).find("MIDLINE_DOMAIN"),
               std::string::npos);

@@ -57,6 +57,7 @@ struct Config {
     std::size_t header_limit = 16 * 1024;
     std::size_t body_limit = 64 * 1024;
     std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds idle_timeout{60'000};  ///< Keep-alive idle time of a client.
 };
 
 /// A bad setting: the message is one line naming the setting, the accepted range and the
