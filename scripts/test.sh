@@ -9,6 +9,8 @@
 #   JOBS        parallel build and test jobs (default: nproc)
 #   E2E         0: skip the e2e tests. Otherwise they run when a Docker engine answers; as root,
 #               ../shared/tools/offline-docker.sh is run first to get one if it is there.
+#   CHECKS      1 (set by .ci/run): after the main tests, run the fault tests under load
+#               (label faults) too.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -51,6 +53,14 @@ configure() {
     cmake "${args[@]}"
 }
 
+run_checks() {
+    if [[ ${CHECKS:-0} != 1 ]]; then
+        echo "checks skipped: CHECKS=1 runs the fault tests under load"
+        return 0
+    fi
+    stage faults ctest --test-dir "$BUILD_DIR" --output-on-failure -L '^faults$'
+}
+
 engine_answers() { timeout 20 docker info >/dev/null 2>&1; }
 
 run_e2e() {
@@ -71,5 +81,6 @@ run_e2e() {
 stage setup scripts/setup.sh
 stage configure configure
 stage build cmake --build "$BUILD_DIR" --parallel "$JOBS"
-stage tests ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" -LE e2e
+stage tests ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" -LE '^(e2e|faults)$'
 run_e2e
+run_checks

@@ -1,6 +1,7 @@
 #include "support/fake_upstream.hpp"
 
 #include <array>
+#include <sstream>
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
@@ -13,6 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/http/message.hpp>
 
 namespace circuitlab::testing {
 
@@ -44,6 +46,25 @@ net::awaitable<void> wait_for_peer_to_leave(tcp::socket& socket) {
 
 net::awaitable<void> write_raw(tcp::socket& socket, std::string_view bytes) {
     co_await net::async_write(socket, net::buffer(bytes.data(), bytes.size()), use_tuple);
+}
+
+/// Writes the wire form of `answer` one byte every `gap`; false once the peer left.
+net::awaitable<bool> trickle(tcp::socket& socket,
+                             http::Response answer,
+                             std::chrono::milliseconds gap) {
+    std::ostringstream wire;
+    wire << answer;
+    const std::string bytes = wire.str();
+    net::steady_timer timer(socket.get_executor());
+    for (const char byte : bytes) {
+        auto [ec, written] = co_await net::async_write(socket, net::buffer(&byte, 1), use_tuple);
+        if (ec) {
+            co_return false;
+        }
+        timer.expires_after(gap);
+        co_await timer.async_wait(use_tuple);
+    }
+    co_return false;
 }
 
 void close_quietly(tcp::socket& socket) {
@@ -107,8 +128,21 @@ Action Action::close_mid_body() {
     return of_kind(Kind::close_mid_body);
 }
 
-FakeUpstream::FakeUpstream()
-    : acceptor_(io_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)),
+Action Action::stall_body() {
+    return of_kind(Kind::stall_body);
+}
+
+Action Action::trickle(std::chrono::milliseconds delay) {
+    Action action = of_kind(Kind::trickle);
+    action.delay = delay;
+    action.body = R"([{"date":"04/12/2026","temperatureC":21,"summary":"Mild"}])";
+    return action;
+}
+
+FakeUpstream::FakeUpstream() : FakeUpstream(0) {}
+
+FakeUpstream::FakeUpstream(unsigned short port)
+    : acceptor_(io_, tcp::endpoint(net::ip::make_address("127.0.0.1"), port)),
       port_(acceptor_.local_endpoint().port()) {
     net::co_spawn(io_, accept_loop(), net::detached);
     thread_ = std::thread([this] { io_.run(); });
@@ -212,6 +246,12 @@ net::awaitable<bool> FakeUpstream::perform(tcp::socket& socket,
             co_await write_raw(socket, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
             close_quietly(socket);
             co_return false;
+        case Action::Kind::stall_body:
+            co_await write_raw(socket, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+            co_await wait_for_peer_to_leave(socket);
+            co_return false;
+        case Action::Kind::trickle:
+            co_return co_await trickle(socket, make_answer(action, false), action.delay);
     }
 
     if (action.delay.count() > 0) {

@@ -29,6 +29,8 @@ struct Action {
         reset,                ///< Close with SO_LINGER 0: the peer sees a reset.
         garbage,              ///< Answer bytes that are not HTTP, then close.
         close_mid_body,       ///< Answer headers and part of the body, then close.
+        stall_body,           ///< Answer headers and part of the body, then stay silent.
+        trickle,              ///< Answer `status` + `body` one byte every `delay`.
     };
 
     Kind kind = Kind::answer;
@@ -52,6 +54,10 @@ struct Action {
     static Action reset();
     static Action garbage();
     static Action close_mid_body();
+    static Action stall_body();
+
+    /// Writes the whole answer one byte at a time, `delay` between bytes.
+    static Action trickle(std::chrono::milliseconds delay);
 };
 
 /// A scriptable HTTP upstream on 127.0.0.1 (port 0) with its own io_context and thread.
@@ -61,6 +67,10 @@ struct Action {
 class FakeUpstream {
 public:
     FakeUpstream();
+
+    /// Listens on 127.0.0.1:`port` instead (standing in for a real hop); throws when taken.
+    explicit FakeUpstream(unsigned short port);
+
     ~FakeUpstream();
 
     FakeUpstream(const FakeUpstream&) = delete;
