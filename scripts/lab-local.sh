@@ -107,6 +107,11 @@ owns() {
     local pid=$1 marker=$2 cmdline
     [[ $pid =~ ^[0-9]+$ && -n $marker ]] || return 1
     cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
+    [[ $cmdline == *"$marker"* ]] && return 0
+    # Nginx rewrites its command line (the process title) just after it starts; a read in
+    # the middle of that sees neither form, so look once more before saying it is gone.
+    sleep 0.05
+    cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
     [[ $cmdline == *"$marker"* ]]
 }
 

@@ -10,7 +10,11 @@
 #   E2E         0: skip the e2e tests. Otherwise they run when a Docker engine answers; as root,
 #               ../shared/tools/offline-docker.sh is run first to get one if it is there.
 #   CHECKS      1 (set by .ci/run): after the main tests, run the fault tests under load
-#               (label faults) too.
+#               (label faults) and the checking builds: an ASan+UBSan clang build
+#               (build-asan, also holding the libFuzzer targets) runs the unit, component and
+#               integration tests and replays the fuzz corpus, then fuzzes each target
+#               FUZZ_SECONDS (default 60); a TSan clang build (build-tsan) runs the
+#               concurrency, unit, component and integration tests.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -53,12 +57,47 @@ configure() {
     cmake "${args[@]}"
 }
 
+# configure_checked DIR CMAKE_ARGS... : a clang build of its own for a checking configuration.
+configure_checked() {
+    local dir=$1
+    shift
+    local args=(-S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCIRCUITLAB_TESTS=ON
+        -DCMAKE_CXX_COMPILER=clang++-14 -DCIRCUITLAB_BENCH=OFF "$@")
+    if [[ ! -f $dir/CMakeCache.txt ]]; then
+        args+=(-G Ninja)
+    fi
+    cmake "${args[@]}" >/dev/null
+}
+
+build_asan() {
+    configure_checked build-asan -DCIRCUITLAB_SANITIZE=address,undefined -DCIRCUITLAB_FUZZ=ON \
+        -DCIRCUITLAB_FUZZ_SECONDS="${FUZZ_SECONDS:-60}" &&
+        cmake --build build-asan --parallel "$JOBS"
+}
+
+build_tsan() {
+    configure_checked build-tsan -DCIRCUITLAB_SANITIZE=thread &&
+        cmake --build build-tsan --parallel "$JOBS"
+}
+
+# A sanitizer report stops the process that made it, which fails its test.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+
 run_checks() {
     if [[ ${CHECKS:-0} != 1 ]]; then
-        echo "checks skipped: CHECKS=1 runs the fault tests under load"
+        echo "checks skipped: CHECKS=1 runs fault tests, sanitizer builds and fuzzing"
         return 0
     fi
     stage faults ctest --test-dir "$BUILD_DIR" --output-on-failure -L '^faults$'
+    stage asan-build build_asan
+    stage asan-tests ctest --test-dir build-asan --output-on-failure -j "$JOBS" \
+        -L '^(unit|component|integration|conformance|fuzz)$'
+    stage fuzz ctest --test-dir build-asan --output-on-failure -L '^fuzz-run$'
+    stage tsan-build build_tsan
+    stage tsan-tests ctest --test-dir build-tsan --output-on-failure -j "$JOBS" \
+        -L '^(concurrency|unit|component|integration)$'
 }
 
 engine_answers() { timeout 20 docker info >/dev/null 2>&1; }
@@ -81,6 +120,6 @@ run_e2e() {
 stage setup scripts/setup.sh
 stage configure configure
 stage build cmake --build "$BUILD_DIR" --parallel "$JOBS"
-stage tests ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" -LE '^(e2e|faults)$'
+stage tests ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" -LE '^(e2e|faults|fuzz|fuzz-run)$'
 run_e2e
 run_checks

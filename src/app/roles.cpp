@@ -167,7 +167,9 @@ void add_backline_routes(RoleParts& parts, const ops::Config& config) {
         {scenario_paths[1], &lab::Backline::timeout},
         {scenario_paths[2], &lab::Backline::mustfail},
     };
-    for (const auto& [path, scenario] : scenarios) {
+    for (const auto& [path, member] : scenarios) {
+        // A copy: clang 14 cannot capture a structured binding.
+        const Scenario scenario = member;
         parts.router.add({http::Verb::get, path,
                           [backline, scenario](RequestContext& context) {
                               return simulate(backline, scenario, context);

@@ -52,6 +52,7 @@ constexpr auto fault_time = 3s;
 constexpr auto wait_in_open = 1500ms;
 constexpr auto max_wait_in_half_open = 3000ms;
 constexpr auto close_margin = 4s;
+constexpr auto bound_to_close = wait_in_open + max_wait_in_half_open + close_margin;
 constexpr auto health_bound = 2s;  // generous: a loaded 2-core machine, not a speed goal
 
 // ------------------------------------------------------------------ load and probes
@@ -398,6 +399,21 @@ protected:
         std::this_thread::sleep_for(1s);
     }
 
+    // Polls until no breaker is left open or half-open and a call goes through, or until
+    // `deadline`; returns the breakers still not closed.
+    std::string wait_until_closed(Clock::time_point deadline) {
+        for (;;) {
+            std::string open = open_breakers(*stack_, {"frontier", "midline"});
+            const bool through =
+                open.empty() &&
+                fetch(stack_->gateway_port(), "/api/success-request", 2s).status == 200;
+            if (through || Clock::now() >= deadline) {
+                return open;
+            }
+            std::this_thread::sleep_for(100ms);
+        }
+    }
+
     void run_fault(const Fault& fault,
                    const std::string& target,
                    const std::vector<std::string>& watched) {
@@ -406,16 +422,7 @@ protected:
         std::this_thread::sleep_for(fault_time);
         fault.heal();
         const auto healed = Clock::now();
-
-        // Closed again: no breaker left open or half-open, and a call goes through.
-        const auto bound = wait_in_open + max_wait_in_half_open + close_margin;
-        std::string open = open_breakers(*stack_, {"frontier", "midline"});
-        while ((!open.empty() || fetch(stack_->gateway_port(), "/api/success-request", 2s).status !=
-                                     200) &&
-               Clock::now() - healed < bound) {
-            std::this_thread::sleep_for(100ms);
-            open = open_breakers(*stack_, {"frontier", "midline"});
-        }
+        const std::string open = wait_until_closed(healed + bound_to_close);
         const auto to_close =
             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - healed);
         std::this_thread::sleep_for(500ms);
@@ -431,7 +438,7 @@ protected:
         EXPECT_EQ(tally.bad, 0) << fault.name << ": " << tally.first_bad;
         EXPECT_EQ(open, "") << fault.name << ": breakers still open " << to_close.count() << " ms"
                             << " after healing";
-        EXPECT_LT(to_close, bound) << fault.name;
+        EXPECT_LT(to_close, bound_to_close) << fault.name;
         EXPECT_EQ(failed_health, 0) << fault.name << ": slowest /healthz "
                                     << slowest_health.count() << " ms";
         for (const auto& role : watched) {
