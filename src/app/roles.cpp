@@ -133,6 +133,9 @@ void add_proxy_routes(RoleParts& parts, const ops::Config& config, net::io_conte
     hop.policy.shed_is_failure = config.shed_is_failure;
     hop.policy.failure_statuses = config.failure_statuses;
     hop.policy.ignore_statuses = config.ignore_statuses;
+    hop.retry = config.retry;
+    hop.max_concurrent = config.upstream_max_concurrent;
+    hop.deadline_margin = config.deadline_margin;
     hop.log = ops::logger("lab");
     parts.hop = std::make_unique<lab::GuardedCall>(*parts.client, hop);
 
@@ -160,7 +163,7 @@ void add_proxy_routes(RoleParts& parts, const ops::Config& config, net::io_conte
 
 void add_backline_routes(RoleParts& parts, const ops::Config& config) {
     parts.backline = std::make_unique<lab::Backline>(
-        lab::Chaos{config.fail_rate, config.slow_rate, config.sleep});
+        lab::Chaos{config.fail_rate, config.slow_rate, config.sleep, config.deadline_margin});
     auto* backline = parts.backline.get();
     const std::vector<std::pair<std::string, Scenario>> scenarios{
         {scenario_paths[0], &lab::Backline::success},

@@ -58,8 +58,10 @@ http::Response passed_answer(const http::Response& upstream, unsigned version) {
             answer.set(field, it->value());
         }
     }
-    if (auto it = upstream.find("X-Circuit-Open"); it != upstream.end()) {
-        answer.set("X-Circuit-Open", it->value());
+    for (std::string_view marker : {"X-Circuit-Open", "X-Bulkhead-Full"}) {
+        if (auto it = upstream.find(marker); it != upstream.end()) {
+            answer.set(marker, it->value());
+        }
     }
     answer.prepare_payload();
     return answer;
@@ -77,6 +79,17 @@ http::Response rejected_answer(std::string_view breaker, const breaker::Rejectio
     auto answer = http::json_response(bhttp::status::service_unavailable, body.dump(), version);
     answer.set(bhttp::field::retry_after, std::to_string(std::max<long>(1, (ms + 999) / 1000)));
     answer.set("X-Circuit-Open", std::string(breaker));
+    return answer;
+}
+
+http::Response bulkhead_answer(std::string_view hop, std::size_t limit, unsigned version) {
+    json body{{"error", "bulkhead full: too many calls in flight to the next hop"},
+              {"reason", "bulkhead"},
+              {"hop", hop},
+              {"limit", limit}};
+    auto answer = http::json_response(bhttp::status::service_unavailable, body.dump(), version);
+    answer.set(bhttp::field::retry_after, "1");
+    answer.set("X-Bulkhead-Full", std::string(hop));
     return answer;
 }
 

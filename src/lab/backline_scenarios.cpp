@@ -13,6 +13,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "circuitlab/lab/deadline.hpp"
+
 namespace circuitlab::lab {
 
 namespace {
@@ -100,10 +102,18 @@ net::awaitable<http::Response> Backline::success(const http::RequestContext& con
 }
 
 net::awaitable<http::Response> Backline::timeout(const http::RequestContext& context) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto deadline = request_deadline(context.request, now, chaos_.deadline_margin);
     if (chance(chaos_.slow_rate) && chaos_.sleep.count() > 0) {
-        net::steady_timer timer(co_await net::this_coro::executor, chaos_.sleep);
+        // Nobody waits for an answer past the caller's deadline: stop working there.
+        const bool cut = deadline && *deadline < now + chaos_.sleep;
+        net::steady_timer timer(co_await net::this_coro::executor);
+        timer.expires_at(cut ? *deadline : now + chaos_.sleep);
         // Cancelled at shutdown: answer anyway, the client may still be waiting.
         co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+        if (cut) {
+            co_return deadline_answer("backline", context.request.version());
+        }
     }
     if (chance(chaos_.fail_rate)) {
         co_return failed(context.request.version());

@@ -3,7 +3,8 @@
 namespace circuitlab::lab {
 
 bool is_shed(const http::Response& response) {
-    return response.result_int() == 503 && response.find("X-Circuit-Open") != response.end();
+    return response.result_int() == 503 && (response.find("X-Circuit-Open") != response.end() ||
+                                            response.find("X-Bulkhead-Full") != response.end());
 }
 
 breaker::Outcome classify(const http::CallResult& result, const OutcomePolicy& policy) {

@@ -215,6 +215,68 @@ std::vector<Setting> upstream_settings() {
                  parse_number<std::size_t>("UPSTREAM_MAX_CONNECTIONS", v, 1, 10'000);
          },
          [](const Config& c) { return std::to_string(c.upstream_max_connections); }},
+        {"UPSTREAM_MAX_CONCURRENT",
+         "bulkhead: requests in flight to the next hop, 1 to 100000; past it 503 at once",
+         [](Config& c, const std::string& v) {
+             c.upstream_max_concurrent =
+                 parse_number<std::size_t>("UPSTREAM_MAX_CONCURRENT", v, 1, 100'000);
+         },
+         [](const Config& c) { return std::to_string(c.upstream_max_concurrent); }},
+        {"DEADLINE_MARGIN_MS",
+         "kept from the caller's X-Request-Deadline-Ms budget for the way back, 0 to 10000",
+         [](Config& c, const std::string& v) {
+             c.deadline_margin = parse_ms("DEADLINE_MARGIN_MS", v, 0, 10'000);
+         },
+         [](const Config& c) { return show_ms(c.deadline_margin); }},
+    };
+}
+
+std::optional<double> parse_budget(const std::string& value) {
+    if (value == "none") {
+        return std::nullopt;
+    }
+    std::optional<double> percent;
+    try {
+        percent = parse_number("RETRY_BUDGET_PERCENT", value, 0.0, 100.0);
+    } catch (const ConfigError&) {
+        fail("RETRY_BUDGET_PERCENT", "a number from 0 to 100, or none", value);
+    }
+    return percent;
+}
+
+std::string show_budget(const std::optional<double>& percent) {
+    return percent ? show_double(*percent) : "none";
+}
+
+std::vector<Setting> retry_settings() {
+    return {
+        {"RETRY_ATTEMPTS",
+         "retries of a GET whose call failed to connect, was reset or timed out, 0 to 10",
+         [](Config& c, const std::string& v) {
+             c.retry.attempts = parse_number("RETRY_ATTEMPTS", v, 0u, 10u);
+         },
+         [](const Config& c) { return std::to_string(c.retry.attempts); }},
+        {"RETRY_BACKOFF_BASE_MS",
+         "backoff before retry n is random in [0, min(cap, base x 2^n)] ms, 1 to 60000",
+         [](Config& c, const std::string& v) {
+             c.retry.backoff_base = parse_ms("RETRY_BACKOFF_BASE_MS", v, 1, 60'000);
+         },
+         [](const Config& c) { return show_ms(c.retry.backoff_base); }},
+        {"RETRY_BACKOFF_CAP_MS", "longest backoff, RETRY_BACKOFF_BASE_MS to 600000",
+         [](Config& c, const std::string& v) {
+             c.retry.backoff_cap = parse_ms("RETRY_BACKOFF_CAP_MS", v, 1, 600'000);
+         },
+         [](const Config& c) { return show_ms(c.retry.backoff_cap); }},
+        {"RETRY_BUDGET_PERCENT",
+         "retries in flight, backoffs included, as a share of requests in flight, 0 to 100, "
+         "or none",
+         [](Config& c, const std::string& v) { c.retry.budget_percent = parse_budget(v); },
+         [](const Config& c) { return show_budget(c.retry.budget_percent); }},
+        {"RETRY_BUDGET_MIN", "retries in flight the budget always allows, 0 to 10000",
+         [](Config& c, const std::string& v) {
+             c.retry.budget_min = parse_number<std::size_t>("RETRY_BUDGET_MIN", v, 0, 10'000);
+         },
+         [](const Config& c) { return std::to_string(c.retry.budget_min); }},
     };
 }
 
@@ -405,7 +467,7 @@ const std::vector<Setting>& settings() {
     static const std::vector<Setting> all = [] {
         std::vector<Setting> list;
         for (auto group : {general_settings, backline_settings, upstream_settings,
-                           breaker_settings, ops_settings}) {
+                           retry_settings, breaker_settings, ops_settings}) {
             auto part = group();
             list.insert(list.end(), part.begin(), part.end());
         }
@@ -483,11 +545,20 @@ void check_breaker_pairs(const Config& config) {
     }
 }
 
+void check_retry_pairs(const Config& config) {
+    if (config.retry.backoff_cap < config.retry.backoff_base) {
+        fail("RETRY_BACKOFF_CAP_MS",
+             "at least RETRY_BACKOFF_BASE_MS (" + show_ms(config.retry.backoff_base) + ")",
+             show_ms(config.retry.backoff_cap));
+    }
+}
+
 void check_combined(Config& config, bool slow_duration_given) {
     if (!slow_duration_given) {
         config.breaker.slow_call_duration = config.upstream_timeout;
     }
     check_breaker_pairs(config);
+    check_retry_pairs(config);
     if (auto problem = breaker::validate(config.breaker)) {
         throw ConfigError("bad breaker settings: " + *problem);
     }

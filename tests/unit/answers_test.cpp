@@ -130,6 +130,28 @@ TEST(OutcomeTest, ShedIsIgnoredUnlessTheCascadeIsAskedFor) {
     EXPECT_EQ(classify(shed, cascade), breaker::Outcome::failure);
 }
 
+TEST(AnswersTest, BulkheadIs503WithReasonAndMarker) {
+    const auto answer = bulkhead_answer("midline->backline", 200, 11);
+
+    EXPECT_EQ(answer.result_int(), 503);
+    EXPECT_EQ(answer["X-Bulkhead-Full"], "midline->backline");
+    EXPECT_EQ(answer["Retry-After"], "1");
+    const auto body = json::parse(answer.body());
+    EXPECT_EQ(body["reason"], "bulkhead");
+    EXPECT_EQ(body["limit"], 200);
+}
+
+TEST(OutcomeTest, BulkheadFullBelowIsShedNotAFailure) {
+    auto full = answered(503, "{}");
+    full.response->set("X-Bulkhead-Full", "midline->backline");
+
+    EXPECT_TRUE(is_shed(*full.response));
+    EXPECT_EQ(classify(full, OutcomePolicy{}), breaker::Outcome::ignored);
+    const auto relayed = relayed_answer(full, 11);
+    EXPECT_EQ(relayed.result_int(), 503);
+    EXPECT_EQ(relayed["X-Bulkhead-Full"], "midline->backline");
+}
+
 TEST(OutcomeTest, StatusesOutsideTheFailureSetAreSuccesses) {
     OutcomePolicy policy;
     policy.failure_statuses = *StatusSet::parse("429,500-502");

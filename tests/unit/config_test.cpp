@@ -270,6 +270,49 @@ TEST_F(ConfigTest, HelpSaysAStatusInBothSetsIsIgnored) {
     EXPECT_NE(help_text().find("wins over CB_FAILURE_STATUSES"), std::string::npos);
 }
 
+TEST_F(ConfigTest, RetryBulkheadAndDeadlineDefaults) {
+    const Config config = load({}).config;
+
+    EXPECT_EQ(config.retry.attempts, 0u);
+    EXPECT_EQ(config.retry.backoff_base, 50ms);
+    EXPECT_EQ(config.retry.backoff_cap, 1000ms);
+    EXPECT_EQ(config.retry.budget_percent, 20.0);
+    EXPECT_EQ(config.retry.budget_min, 3u);
+    EXPECT_EQ(config.upstream_max_concurrent, 200u);
+    EXPECT_EQ(config.deadline_margin, 20ms);
+}
+
+TEST_F(ConfigTest, RetryBudgetCanBeTurnedOff) {
+    env_["RETRY_BUDGET_PERCENT"] = "none";
+    env_["RETRY_ATTEMPTS"] = "2";
+
+    const Config config = load({}).config;
+
+    EXPECT_EQ(config.retry.budget_percent, std::nullopt);
+    EXPECT_EQ(config.retry.attempts, 2u);
+}
+
+TEST_F(ConfigTest, BadRetryBudgetNamesTheVariable) {
+    env_["RETRY_BUDGET_PERCENT"] = "150";
+
+    EXPECT_EQ(error_of({}),
+              "bad RETRY_BUDGET_PERCENT (--retry-budget-percent): expected a number from 0 to "
+              "100, or none, got \"150\"");
+}
+
+TEST_F(ConfigTest, BackoffCapBelowBaseIsRefused) {
+    env_["RETRY_BACKOFF_BASE_MS"] = "500";
+    env_["RETRY_BACKOFF_CAP_MS"] = "100";
+
+    EXPECT_NE(error_of({}).find("bad RETRY_BACKOFF_CAP_MS"), std::string::npos);
+}
+
+TEST_F(ConfigTest, ZeroBulkheadIsRefused) {
+    env_["UPSTREAM_MAX_CONCURRENT"] = "0";
+
+    EXPECT_NE(error_of({}).find("bad UPSTREAM_MAX_CONCURRENT"), std::string::npos);
+}
+
 TEST_F(ConfigTest, HelpNeedsNoRoleAndListsEverySetting) {
     env_.clear();
 

@@ -14,6 +14,8 @@ struct Chaos {
     double fail_rate = 0.7;               ///< Chance of a 500 on timeout-request.
     double slow_rate = 0.7;               ///< Chance of waiting `sleep` first.
     std::chrono::milliseconds sleep{1000};
+    /// Kept from the caller's X-Request-Deadline-Ms budget for the answer's way back.
+    std::chrono::milliseconds deadline_margin{20};
 };
 
 /// A 5-day forecast as a JSON list of {date (dd/mm/YYYY), temperatureC, summary},
@@ -29,7 +31,8 @@ public:
     boost::asio::awaitable<http::Response> success(const http::RequestContext& context);
 
     /// With chance slow_rate waits `sleep`; then with chance fail_rate answers 500
-    /// `{"error":"downstream failed"}`; else the forecast.
+    /// `{"error":"downstream failed"}`; else the forecast. A wait that would outlast the
+    /// caller's X-Request-Deadline-Ms budget stops at it and answers 504 `reason: deadline`.
     boost::asio::awaitable<http::Response> timeout(const http::RequestContext& context);
 
     /// Always 500 `{"error":"downstream failed"}`.

@@ -16,7 +16,8 @@ struct OutcomePolicy {
     bool shed_is_failure = false;  ///< Count a shed 503 (X-Circuit-Open) as a failure.
 };
 
-/// Whether the answer is a 503 marked `X-Circuit-Open`: a breaker below shed the call.
+/// Whether the answer is a 503 marked `X-Circuit-Open` or `X-Bulkhead-Full`: a breaker or a
+/// bulkhead below shed the call to protect itself.
 bool is_shed(const http::Response& response);
 
 /// The one place a finished call is judged for the breaker. Failure: timeout, connect,

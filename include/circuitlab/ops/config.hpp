@@ -11,6 +11,7 @@
 
 #include "circuitlab/breaker/breaker_config.hpp"
 #include "circuitlab/breaker/state.hpp"
+#include "circuitlab/lab/retry.hpp"
 #include "circuitlab/lab/status_set.hpp"
 
 namespace circuitlab::ops {
@@ -41,6 +42,9 @@ struct Config {
     std::chrono::milliseconds upstream_timeout{1000};
     std::chrono::milliseconds upstream_connect_timeout{500};
     std::size_t upstream_max_connections = 256;
+    std::size_t upstream_max_concurrent = 200;       ///< Bulkhead per upstream.
+    std::chrono::milliseconds deadline_margin{20};  ///< Kept from a caller's budget.
+    lab::RetryPolicy retry;                         ///< Retries and their budget.
 
     breaker::BreakerConfig breaker;
     BreakerScope breaker_scope = BreakerScope::route;
