@@ -6,7 +6,8 @@ the same image, variables (from the ConfigMaps), user and group, read-only root,
 capabilities, no-new-privileges, memory and CPU limits, emptyDirs (fresh folders) and ConfigMap
 files,
 one container per replica, on a private network where each Service name resolves to its pods.
-Then it checks what a cluster would show: every readiness probe passes, the gateway answers
+First each pod's runAsUser must be its image's own user, the one Compose runs it as. Then it
+checks what a cluster would show: every readiness probe passes, the gateway answers
 through all three hops, and each pod's preStop hook followed by the stop signal ends it with
 exit code 0 within its terminationGracePeriodSeconds.
 
@@ -234,9 +235,28 @@ class Cluster:
         docker("network", "rm", self.network, check=False)
 
 
-def run(cluster):
+def image_user_matches(cluster):
+    """Compose runs each image as its own USER: a pod's runAsUser must be that same uid."""
     failures = []
+    for (kind, name), doc in sorted(cluster.objects.items()):
+        if kind != "Deployment":
+            continue
+        pod = Pod(doc, 1)
+        user = pod.spec.get("securityContext", {}).get("runAsUser")
+        image = pod.container["image"]
+        uid = docker("run", "--rm", "--entrypoint", "id", image, "-u").stdout.strip()
+        if uid == "0":
+            say(f"{image} runs as root by itself; the pod runs it as {user}")
+        elif uid != str(user):
+            failures.append(f"{name}: runAsUser {user}, but {image} runs as uid {uid}")
+        else:
+            say(f"{name}: runAsUser {user} is the image's own user")
+    return failures
+
+
+def run(cluster):
     cluster.ensure_images()
+    failures = image_user_matches(cluster)
     docker("network", "create", cluster.network)
     # Callees first: Nginx resolves `frontier` when it starts (a Service exists before its pods
     # on a cluster; here the name exists once a pod has it).
