@@ -163,7 +163,7 @@ void add_proxy_routes(RoleParts& parts, const ops::Config& config, net::io_conte
 
 void add_backline_routes(RoleParts& parts, const ops::Config& config) {
     parts.backline = std::make_unique<lab::Backline>(
-        lab::Chaos{config.fail_rate, config.slow_rate, config.sleep, config.deadline_margin});
+        lab::Chaos{config.fail_rate, config.slow_rate, config.sleep});
     auto* backline = parts.backline.get();
     const std::vector<std::pair<std::string, Scenario>> scenarios{
         {scenario_paths[0], &lab::Backline::success},

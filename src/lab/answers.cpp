@@ -69,7 +69,8 @@ http::Response passed_answer(const http::Response& upstream, unsigned version) {
 
 }  // namespace
 
-http::Response rejected_answer(std::string_view breaker, const breaker::Rejection& rejection,
+http::Response rejected_answer(std::string_view breaker,
+                               const breaker::Rejection& rejection,
                                unsigned version) {
     const auto ms = rejection.retry_after.count();
     json body{{"error", "circuit breaker open: call not permitted"},

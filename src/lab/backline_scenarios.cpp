@@ -23,8 +23,16 @@ namespace net = boost::asio;
 namespace bhttp = boost::beast::http;
 
 constexpr std::array<const char*, 10> summaries{
-    "Freezing", "Bracing", "Chilly", "Cool", "Mild",
-    "Warm", "Balmy", "Hot", "Sweltering", "Scorching",
+    "Freezing",
+    "Bracing",
+    "Chilly",
+    "Cool",
+    "Mild",
+    "Warm",
+    "Balmy",
+    "Hot",
+    "Sweltering",
+    "Scorching",
 };
 
 std::mt19937_64& random_engine() {
@@ -64,8 +72,8 @@ void append_int(std::string& out, int value) {
 }
 
 http::Response failed(unsigned version) {
-    return http::json_response(bhttp::status::internal_server_error,
-                               R"({"error":"downstream failed"})", version);
+    return http::json_response(
+        bhttp::status::internal_server_error, R"({"error":"downstream failed"})", version);
 }
 
 http::Response forecast(unsigned version) {
@@ -103,7 +111,7 @@ net::awaitable<http::Response> Backline::success(const http::RequestContext& con
 
 net::awaitable<http::Response> Backline::timeout(const http::RequestContext& context) {
     const auto now = std::chrono::steady_clock::now();
-    const auto deadline = request_deadline(context.request, now, chaos_.deadline_margin);
+    const auto deadline = request_deadline(context.request, now, std::chrono::milliseconds{0});
     if (chance(chaos_.slow_rate) && chaos_.sleep.count() > 0) {
         // Nobody waits for an answer past the caller's deadline: stop working there.
         const bool cut = deadline && *deadline < now + chaos_.sleep;

@@ -73,6 +73,9 @@ net::awaitable<http::Response> GuardedCall::call(const http::RequestContext& con
     if (bypass) {
         ++counters_.bypassed;
     }
+    // TODO: a client that goes away does not cancel this call (the server does not watch
+    // the connection while a handler waits); it would take a read on the idle socket that
+    // emits the session's cancellation signal. The deadline header bounds the work meanwhile.
     co_return co_await attempts(context, breaker, bypass, deadline);
 }
 

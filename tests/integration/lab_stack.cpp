@@ -19,14 +19,18 @@ namespace circuitlab::testing {
 
 namespace net = boost::asio;
 
-Answer fetch(int port, const std::string& target, std::chrono::milliseconds timeout) {
+Answer fetch(int port,
+             const std::string& target,
+             std::chrono::milliseconds timeout,
+             std::vector<std::pair<std::string, std::string>> headers) {
     net::io_context io;
     http::ClientOptions options;
     options.answer_limit = 16 * 1024 * 1024;  // Swagger UI's bundle is about 1.5 MB
     http::Client client(io.get_executor(), options);
     const http::Upstream upstream{"127.0.0.1", std::to_string(port), ""};
     const auto started = std::chrono::steady_clock::now();
-    auto future = net::co_spawn(io, client.get(upstream, target, {}, timeout), net::use_future);
+    auto future = net::co_spawn(
+        io, client.get(upstream, target, std::move(headers), timeout), net::use_future);
     io.run();
     const http::CallResult result = future.get();
 
@@ -64,7 +68,9 @@ LabStack::LabStack(int base_port, std::map<std::string, std::string> env)
     env_.emplace("THREADS", "2");
 }
 
-LabStack::~LabStack() { stop(); }
+LabStack::~LabStack() {
+    stop();
+}
 
 int LabStack::port(const std::string& role) const {
     if (role == "frontier") {
@@ -112,6 +118,14 @@ void LabStack::stop() {
 void LabStack::restart(const std::string& role, const std::map<std::string, std::string>& env) {
     if (run("restart " + role, env) != 0) {
         throw std::runtime_error("lab-local.sh restart " + role + " failed");
+    }
+}
+
+void LabStack::signal_quietly(const std::string& role, int number) noexcept {
+    try {
+        signal(role, number);
+    } catch (const std::exception&) {
+        // Not running: nothing to signal.
     }
 }
 

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -21,16 +23,18 @@ struct Answer {
     std::chrono::milliseconds took{0};
 };
 
-/// GET http://127.0.0.1:port + target, waiting at most `timeout`.
-Answer fetch(int port, const std::string& target,
-             std::chrono::milliseconds timeout = std::chrono::seconds(10));
+/// GET http://127.0.0.1:port + target with extra headers, waiting at most `timeout`.
+Answer fetch(int port,
+             const std::string& target,
+             std::chrono::milliseconds timeout = std::chrono::seconds(10),
+             std::vector<std::pair<std::string, std::string>> headers = {});
 
 /// CIRCUITLAB_TEST_BASE_PORT when it is set to a number, else `fallback`.
 int base_port_from_env(int fallback);
 
 /// A running lab: gateway, frontier, midline and backline.
 class LabStack {
-public:
+  public:
     /// Ports are base+1 (gateway), base+11, base+12, base+13 (frontier, midline, backline).
     explicit LabStack(int base_port, std::map<std::string, std::string> env = {});
     ~LabStack();
@@ -46,6 +50,9 @@ public:
 
     /// Restarts one role with extra environment (e.g. a healthy backline).
     void restart(const std::string& role, const std::map<std::string, std::string>& env);
+
+    /// Sends a signal to one role's process when it runs; does nothing otherwise.
+    void signal_quietly(const std::string& role, int signal) noexcept;
 
     /// Sends a signal to one role's process.
     void signal(const std::string& role, int signal);
@@ -66,7 +73,7 @@ public:
     int gateway_port() const { return base_ + 1; }
     int port(const std::string& role) const;
 
-private:
+  private:
     int run(const std::string& args, const std::map<std::string, std::string>& extra) const;
 
     int base_;

@@ -11,11 +11,9 @@ namespace circuitlab::lab {
 
 /// The settings that make backline misbehave.
 struct Chaos {
-    double fail_rate = 0.7;               ///< Chance of a 500 on timeout-request.
-    double slow_rate = 0.7;               ///< Chance of waiting `sleep` first.
+    double fail_rate = 0.7;  ///< Chance of a 500 on timeout-request.
+    double slow_rate = 0.7;  ///< Chance of waiting `sleep` first.
     std::chrono::milliseconds sleep{1000};
-    /// Kept from the caller's X-Request-Deadline-Ms budget for the answer's way back.
-    std::chrono::milliseconds deadline_margin{20};
 };
 
 /// A 5-day forecast as a JSON list of {date (dd/mm/YYYY), temperatureC, summary},
@@ -24,7 +22,7 @@ std::string forecast_json();
 
 /// The three scenarios of backline. Delays are timers: no thread ever blocks.
 class Backline {
-public:
+  public:
     explicit Backline(Chaos chaos) : chaos_(chaos) {}
 
     /// 200 with the forecast.
@@ -32,7 +30,8 @@ public:
 
     /// With chance slow_rate waits `sleep`; then with chance fail_rate answers 500
     /// `{"error":"downstream failed"}`; else the forecast. A wait that would outlast the
-    /// caller's X-Request-Deadline-Ms budget stops at it and answers 504 `reason: deadline`.
+    /// caller's X-Request-Deadline-Ms budget stops when the budget ends (the caller has given
+    /// up by then and sees its own timeout) and answers 504 `reason: deadline`.
     boost::asio::awaitable<http::Response> timeout(const http::RequestContext& context);
 
     /// Always 500 `{"error":"downstream failed"}`.
@@ -40,7 +39,7 @@ public:
 
     const Chaos& chaos() const { return chaos_; }
 
-private:
+  private:
     Chaos chaos_;
 };
 
