@@ -22,6 +22,10 @@ namespace {
 namespace net = boost::asio;
 namespace bhttp = boost::beast::http;
 
+// The simulated wait ends this long after the caller's budget: by then the caller has
+// surely given up, so it sees its own timeout rather than a race with our 504.
+constexpr std::chrono::milliseconds caller_gone_grace{50};
+
 constexpr std::array<const char*, 10> summaries{
     "Freezing",
     "Bracing",
@@ -111,7 +115,7 @@ net::awaitable<http::Response> Backline::success(const http::RequestContext& con
 
 net::awaitable<http::Response> Backline::timeout(const http::RequestContext& context) {
     const auto now = std::chrono::steady_clock::now();
-    const auto deadline = request_deadline(context.request, now, std::chrono::milliseconds{0});
+    const auto deadline = request_deadline(context.request, now, -caller_gone_grace);
     if (chance(chaos_.slow_rate) && chaos_.sleep.count() > 0) {
         // Nobody waits for an answer past the caller's deadline: stop working there.
         const bool cut = deadline && *deadline < now + chaos_.sleep;

@@ -30,8 +30,8 @@ class Backline {
 
     /// With chance slow_rate waits `sleep`; then with chance fail_rate answers 500
     /// `{"error":"downstream failed"}`; else the forecast. A wait that would outlast the
-    /// caller's X-Request-Deadline-Ms budget stops when the budget ends (the caller has given
-    /// up by then and sees its own timeout) and answers 504 `reason: deadline`.
+    /// caller's X-Request-Deadline-Ms budget stops 50 ms after the budget ends (the caller has
+    /// given up by then and sees its own timeout) and answers 504 `reason: deadline`.
     boost::asio::awaitable<http::Response> timeout(const http::RequestContext& context);
 
     /// Always 500 `{"error":"downstream failed"}`.
