@@ -9,8 +9,9 @@
 #   JOBS        parallel build and test jobs (default: nproc)
 #   E2E         0: skip the e2e tests. Otherwise they run when a Docker engine answers; as root,
 #               ../shared/tools/offline-docker.sh is run first to get one if it is there.
-#   CHECKS      1 (set by .ci/run): after the main tests, run the fault tests under load
-#               (label faults) and the checking builds: an ASan+UBSan clang build
+#   CHECKS      1 (set by .ci/run): after the main tests, check the style (clang-format,
+#               clang-tidy: scripts/lint.sh), run the fault tests under load (label faults)
+#               and the checking builds: an ASan+UBSan clang build
 #               (build-asan, also holding the libFuzzer targets) runs the unit, component and
 #               integration tests and replays the fuzz corpus, then fuzzes each target
 #               FUZZ_SECONDS (default 60); a TSan clang build (build-tsan) runs the
@@ -90,6 +91,8 @@ run_checks() {
         echo "checks skipped: CHECKS=1 runs fault tests, sanitizer builds and fuzzing"
         return 0
     fi
+    stage format scripts/lint.sh format
+    stage tidy scripts/lint.sh tidy "$BUILD_DIR"
     stage faults ctest --test-dir "$BUILD_DIR" --output-on-failure -L '^faults$'
     stage asan-build build_asan
     stage asan-tests ctest --test-dir build-asan --output-on-failure -j "$JOBS" \

@@ -64,7 +64,7 @@ int healthcheck(const std::vector<std::string>& args) {
         std::fprintf(stderr, "unhealthy: %s\n", call.detail.c_str());
         return 1;
     }
-    const int status = call.response->result_int();
+    const auto status = static_cast<int>(call.response->result_int());
     std::printf("%d %s\n", status, call.response->body().c_str());
     return status == 200 ? 0 : 1;
 }

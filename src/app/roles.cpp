@@ -14,7 +14,6 @@ namespace {
 
 namespace net = boost::asio;
 namespace bhttp = boost::beast::http;
-using http::AnswerDoc;
 using http::RequestContext;
 using http::Response;
 
@@ -181,7 +180,7 @@ void add_backline_routes(RoleParts& parts, const ops::Config& config) {
     }
 }
 
-Response json_ok(const RequestContext& context, nlohmann::json body) {
+Response json_ok(const RequestContext& context, const nlohmann::json& body) {
     return http::json_response(bhttp::status::ok, body.dump(), context.request.version());
 }
 

@@ -176,7 +176,7 @@ struct Client::Impl {
     Impl(net::any_io_executor io_executor, ClientOptions client_options)
         : executor(std::move(io_executor)),
           options(client_options),
-          pool(std::make_shared<ConnectionPool>(std::move(client_options))) {}
+          pool(std::make_shared<ConnectionPool>(client_options)) {}
 
     net::any_io_executor executor;
     const ClientOptions options;
@@ -193,7 +193,7 @@ class Call {
 public:
     Call(std::shared_ptr<Client::Impl> impl,
          const Upstream& upstream,
-         Request request,
+         const Request& request,
          std::chrono::milliseconds timeout,
          const net::any_io_executor& executor)
         : impl_(std::move(impl)),
@@ -373,7 +373,7 @@ std::string_view to_string(CallError error) {
 }
 
 Client::Client(net::any_io_executor executor, ClientOptions options)
-    : impl_(std::make_shared<Impl>(std::move(executor), std::move(options))) {}
+    : impl_(std::make_shared<Impl>(std::move(executor), options)) {}
 
 Client::~Client() {
     close();

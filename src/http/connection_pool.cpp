@@ -115,7 +115,7 @@ void Lease::release(bool reusable) {
     pool->release(*std::exchange(group_, nullptr), std::move(connection_), reusable);
 }
 
-ConnectionPool::ConnectionPool(ClientOptions options) : options_(std::move(options)) {}
+ConnectionPool::ConnectionPool(ClientOptions options) : options_(options) {}
 
 ConnectionPool::~ConnectionPool() = default;
 

@@ -10,11 +10,11 @@ namespace circuitlab::lab {
 namespace net = boost::asio;
 using std::chrono::milliseconds;
 
-BreakerPoller::BreakerPoller(net::any_io_executor executor,
+BreakerPoller::BreakerPoller(const net::any_io_executor& executor,
                              std::vector<std::shared_ptr<breaker::CircuitBreaker>> breakers,
                              const breaker::Clock& clock,
                              milliseconds max_period)
-    : strand_(net::make_strand(std::move(executor))),
+    : strand_(net::make_strand(executor)),
       timer_(strand_),
       breakers_(std::move(breakers)),
       clock_(clock),

@@ -22,7 +22,7 @@ class BreakerPoller {
 public:
     /// Does nothing until start(). The breakers and the clock must outlive the poller's
     /// timer: stop it (or stop the io_context) before they go.
-    BreakerPoller(boost::asio::any_io_executor executor,
+    BreakerPoller(const boost::asio::any_io_executor& executor,
                   std::vector<std::shared_ptr<breaker::CircuitBreaker>> breakers,
                   const breaker::Clock& clock,
                   std::chrono::milliseconds max_period = std::chrono::milliseconds(100));
