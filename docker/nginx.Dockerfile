@@ -14,6 +14,10 @@ RUN apt-get update \
 # No `nginx -t` here: it would resolve `frontier`, which exists only inside the Compose network.
 COPY configs/nginx.conf /etc/nginx/nginx.conf
 
+# No root: port 8001 needs no privilege; Nginx ignores `user` and its workers run as
+# www-data too. It writes only to /run, /var/lib/nginx and /var/log/nginx (tmpfs in Compose,
+# emptyDir volumes in Kubernetes), so the root filesystem can be read-only.
+USER www-data
 EXPOSE 8001
 # Nginx's own endpoint, so the gateway's health does not hang on frontier. No curl here: bash.
 HEALTHCHECK --interval=3s --timeout=3s --start-period=5s --retries=5 \

@@ -69,6 +69,81 @@ for path in /api/schema/ /api/schema/swagger-ui/ /api/schema/swagger-ui/swagger-
     check "$path answers 200" test "$code" = 200
 done
 
+# Hardening: every container non-root, read-only, no new privileges, no capabilities,
+# bounded memory and processes; only the gateway publishes a port.
+for service in backline midline frontier gateway; do
+    id=$("${compose[@]}" ps -q "$service")
+    facts=$(docker inspect -f '{{.Config.User}}|{{.HostConfig.ReadonlyRootfs}}|{{.HostConfig.CapDrop}}|{{.HostConfig.SecurityOpt}}|{{.HostConfig.Memory}}|{{.HostConfig.PidsLimit}}|{{len .HostConfig.PortBindings}}' "$id")
+    IFS='|' read -r user readonly capdrop secopt memory pids published <<<"$facts"
+    check "$service runs as a non-root user ($user)" test -n "$user" -a "$user" != root -a "$user" != 0
+    check "$service has a read-only root fs" test "$readonly" = true
+    check "$service drops every capability" grep -q ALL <<<"$capdrop"
+    check "$service has no-new-privileges" grep -q no-new-privileges <<<"$secopt"
+    check "$service has a memory and a pid limit" test "$memory" -gt 0 -a "${pids:-0}" -gt 0
+    if [[ $service == gateway ]]; then
+        check "gateway publishes its port" test "$published" -gt 0
+    else
+        check "$service publishes no port" test "$published" -eq 0
+    fi
+done
+
+# The gateway: no version in headers, a request id made up when missing, JSON for its own
+# errors (a malformed request, an oversized header or body).
+headers=$(curl -s -D - -o /dev/null "$base/api/success-request")
+check "gateway shows no version" bash -c '! grep -qi "^server: .*[0-9]" <<<"$1"' _ "$headers"
+check "gateway sets X-Request-ID when missing" grep -qi '^x-request-id: [0-9a-z]' <<<"$headers"
+big=$(head -c 40000 /dev/zero | tr '\0' a)
+code=$(curl -s -o /tmp/e2e-body.$$ -w '%{http_code}' -H "X-Big: $big" "$base/healthz")
+check "gateway answers an oversized header with 431 JSON ($code)" \
+    bash -c '[[ $1 == 431 ]] && grep -q "\"error\"" "$2"' _ "$code" /tmp/e2e-body.$$
+code=$(head -c 100000 /dev/zero | curl -s -o /tmp/e2e-body.$$ -w '%{http_code}' \
+    --data-binary @- "$base/api/success-request")
+check "gateway answers an oversized body with 413 JSON ($code)" \
+    bash -c '[[ $1 == 413 ]] && grep -q "\"error\"" "$2"' _ "$code" /tmp/e2e-body.$$
+rm -f /tmp/e2e-body.$$
+
+# `docker compose stop` with requests in flight: each one finishes with a JSON 200, 502 or
+# 503; none sees a reset or an empty reply (curl exit 52/56). timeout-request takes about a
+# second (backline sleeps SLEEP=1 with chance SLOW_RATE), so requests are in flight when the
+# stop begins. No new request starts once it has begun: a connection made then would reach
+# Docker's port proxy after the gateway closed, which says nothing about the lab.
+load_dir=$(mktemp -d)
+for i in $(seq 8); do
+    (
+        while [[ ! -e $load_dir/stop ]]; do
+            start=$(date +%s.%N)
+            rc=0
+            out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 20 \
+                "$base/api/timeout-request?non_circuit_breaker=1") || rc=$?
+            echo "$start $out $rc" >>"$load_dir/$i"
+        done
+    ) &
+done
+sleep 3
+touch "$load_dir/stop"
+stop_at=$(date +%s.%N)
+"${compose[@]}" stop >/dev/null 2>&1
+stop_took=$(awk -v a="$stop_at" -v b="$(date +%s.%N)" 'BEGIN { printf "%d", b - a }')
+wait
+# Lines: START STATUS TOTAL CURL_EXIT; in flight = ended after the stop began.
+in_flight=$(cat "$load_dir"/[0-9]* | awk -v s="$stop_at" '$1 + $3 > s' | wc -l)
+bad=$(cat "$load_dir"/[0-9]* | awk '$4 != 0 || ($2 != 200 && $2 != 502 && $2 != 503)')
+say "requests: $(cat "$load_dir"/[0-9]* | wc -l), in flight when the stop began: $in_flight"
+rm -rf "$load_dir"
+check "docker compose stop took ${stop_took}s, within the 15 s grace" test "$stop_took" -le 20
+check "requests were in flight when the stop began" test "$in_flight" -ge 1
+check "every request finished with 200, 502 or 503, none reset: ${bad:-none}" test -z "$bad"
+for service in backline midline frontier gateway; do
+    status=$(docker inspect -f '{{.State.ExitCode}}' "$("${compose[@]}" ps -aq "$service")")
+    check "$service exited 0 on stop, not killed after its grace ($status)" test "$status" = 0
+done
+
+"$repo/dockerc.sh" down >/dev/null 2>&1
+left=$(docker ps -aq --filter label=com.docker.compose.project=circuitlab | wc -l)
+check "docker compose down leaves no container" test "$left" -eq 0
+check "docker compose down leaves no network" \
+    bash -c '! docker network ls --format "{{.Name}}" | grep -q "^circuitlab_"'
+
 if [[ $failures -gt 0 ]]; then
     say "$failures check(s) failed; last logs:"
     tail -n 40 <<<"$logs"
