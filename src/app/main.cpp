@@ -56,8 +56,8 @@ int healthcheck(const std::vector<std::string>& args) {
 
     net::io_context io;
     http::Client client(io.get_executor(), {});
-    auto result = net::co_spawn(io, client.get(*upstream, "", {}, std::chrono::seconds(2)),
-                                net::use_future);
+    auto result =
+        net::co_spawn(io, client.get(*upstream, "", {}, std::chrono::seconds(2)), net::use_future);
     io.run();
     const http::CallResult call = result.get();
     if (call.error != http::CallError::none) {
@@ -81,8 +81,8 @@ http::ServerOptions server_options(const ops::Config& config) {
 }
 
 int serve(const ops::Config& config) {
-    ops::setup_logging(std::string(ops::to_string(config.role)), config.log_level,
-                       config.log_format);
+    ops::setup_logging(
+        std::string(ops::to_string(config.role)), config.log_level, config.log_format);
     auto log = ops::logger("ops");
     log->info("settings: {}", join(ops::describe(config)));
 
@@ -106,8 +106,8 @@ int serve(const ops::Config& config) {
     }
     server.start();
     role->ready = true;
-    log->info("{} listening on {} with {} threads", ops::to_string(config.role), listen,
-              config.threads);
+    log->info(
+        "{} listening on {} with {} threads", ops::to_string(config.role), listen, config.threads);
 
     net::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {

@@ -69,9 +69,10 @@ http::RouteDoc scenario_doc(const std::string& path, bool proxying) {
 }
 
 Response bad_bypass(const RequestContext& context) {
-    return http::json_error(bhttp::status::bad_request,
-                            "non_circuit_breaker must be one of 1, true, yes, on, 0, false, no, off",
-                            context.request.version());
+    return http::json_error(
+        bhttp::status::bad_request,
+        "non_circuit_breaker must be one of 1, true, yes, on, 0, false, no, off",
+        context.request.version());
 }
 
 // Route handlers are plain lambdas that call these coroutines: a coroutine's frame copies
@@ -86,11 +87,14 @@ net::awaitable<Response> proxy(lab::GuardedCall* guarded,
     co_return co_await guarded->call(context, *breaker, *bypass);
 }
 
-net::awaitable<Response> answered(Response answer) { co_return answer; }
+net::awaitable<Response> answered(Response answer) {
+    co_return answer;
+}
 
 using Scenario = net::awaitable<Response> (lab::Backline::*)(const RequestContext&);
 
-net::awaitable<Response> simulate(lab::Backline* backline, Scenario scenario,
+net::awaitable<Response> simulate(lab::Backline* backline,
+                                  Scenario scenario,
                                   RequestContext& context) {
     if (!lab::parse_bypass(context)) {
         co_return bad_bypass(context);
@@ -109,15 +113,17 @@ std::string next_domain(const ops::Config& config) {
 std::shared_ptr<breaker::CircuitBreaker> make_breaker(const ops::Config& config,
                                                       const breaker::Clock& clock,
                                                       std::string name) {
-    auto breaker =
-        breaker::CircuitBreaker::create(std::move(name), config.breaker, clock, ops::log_transition);
+    auto breaker = breaker::CircuitBreaker::create(
+        std::move(name), config.breaker, clock, ops::log_transition);
     if (config.breaker_forced_state) {
         breaker->force(*config.breaker_forced_state, "forced at start-up by CB_FORCED_STATE");
     }
     return breaker;
 }
 
-void add_proxy_routes(RoleParts& parts, const ops::Config& config, net::io_context& io,
+void add_proxy_routes(RoleParts& parts,
+                      const ops::Config& config,
+                      net::io_context& io,
                       const breaker::Clock& clock) {
     http::ClientOptions client_options;
     client_options.connect_timeout = config.upstream_connect_timeout;
@@ -149,7 +155,8 @@ void add_proxy_routes(RoleParts& parts, const ops::Config& config, net::io_conte
             parts.breakers.push_back(breaker);
         }
         auto* guarded = parts.hop.get();
-        parts.router.add({http::Verb::get, path,
+        parts.router.add({http::Verb::get,
+                          path,
                           [guarded, breaker](RequestContext& context) {
                               return proxy(guarded, breaker, context);
                           },
@@ -172,7 +179,8 @@ void add_backline_routes(RoleParts& parts, const ops::Config& config) {
     for (const auto& [path, member] : scenarios) {
         // A copy: clang 14 cannot capture a structured binding.
         const Scenario scenario = member;
-        parts.router.add({http::Verb::get, path,
+        parts.router.add({http::Verb::get,
+                          path,
                           [backline, scenario](RequestContext& context) {
                               return simulate(backline, scenario, context);
                           },
@@ -186,16 +194,21 @@ Response json_ok(const RequestContext& context, const nlohmann::json& body) {
 
 void add_health_routes(RoleParts& parts, const ops::Config& config) {
     const std::string role(ops::to_string(config.role));
-    parts.router.add({http::Verb::get, "/healthz",
+    parts.router.add({http::Verb::get,
+                      "/healthz",
                       [role](RequestContext& context) {
                           return answered(json_ok(context, {{"status", "ok"}, {"role", role}}));
                       },
-                      {"Liveness: the process answers", "", "health", {},
+                      {"Liveness: the process answers",
+                       "",
+                       "health",
+                       {},
                        {{200, "Alive", R"({"status":"ok","role":"midline"})"}}}});
 
     auto* ready = &parts.ready;
     parts.router.add(
-        {http::Verb::get, "/readyz",
+        {http::Verb::get,
+         "/readyz",
          [ready, role](RequestContext& context) {
              if (ready->load()) {
                  return answered(json_ok(context, {{"status", "ready"}, {"role", role}}));
@@ -204,7 +217,10 @@ void add_health_routes(RoleParts& parts, const ops::Config& config) {
                                                  R"({"status":"not ready"})",
                                                  context.request.version()));
          },
-         {"Readiness: listening and not shutting down", "", "health", {},
+         {"Readiness: listening and not shutting down",
+          "",
+          "health",
+          {},
           {{200, "Ready", R"({"status":"ready","role":"midline"})"},
            {503, "Starting or draining", R"({"status":"not ready"})"}}}});
 }
@@ -224,22 +240,26 @@ Response asset_answer(const RequestContext& context, std::string_view name) {
 
 void add_schema_routes(RoleParts& parts) {
     const std::string* document = &parts.openapi;
-    parts.router.add({http::Verb::get, "/api/schema/",
+    parts.router.add({http::Verb::get,
+                      "/api/schema/",
                       [document](RequestContext& context) {
-                          return answered(http::json_response(bhttp::status::ok, *document,
-                                                              context.request.version()));
+                          return answered(http::json_response(
+                              bhttp::status::ok, *document, context.request.version()));
                       },
-                      {"OpenAPI 3.1 document of this service", "", "schema", {},
+                      {"OpenAPI 3.1 document of this service",
+                       "",
+                       "schema",
+                       {},
                        {{200, "The document", R"({"openapi":"3.1.0"})"}}}});
-    parts.router.add({http::Verb::get, "/api/schema/swagger-ui/",
-                      [](RequestContext& context) {
-                          return answered(asset_answer(context, "index.html"));
-                      },
-                      {"Swagger UI for the document", "", "schema", {},
-                       {{200, "The page", "", "text/html"}}}});
+    parts.router.add(
+        {http::Verb::get,
+         "/api/schema/swagger-ui/",
+         [](RequestContext& context) { return answered(asset_answer(context, "index.html")); },
+         {"Swagger UI for the document", "", "schema", {}, {{200, "The page", "", "text/html"}}}});
     http::RouteDoc hidden;
     hidden.hidden = true;
-    parts.router.add({http::Verb::get, "/api/schema/swagger-ui/*",
+    parts.router.add({http::Verb::get,
+                      "/api/schema/swagger-ui/*",
                       [](RequestContext& context) {
                           const auto slash = context.path.rfind('/');
                           return answered(asset_answer(context, context.path.substr(slash + 1)));
@@ -260,7 +280,8 @@ std::string role_description(ops::Role role) {
 
 }  // namespace
 
-std::unique_ptr<RoleParts> build_role(const ops::Config& config, net::io_context& io,
+std::unique_ptr<RoleParts> build_role(const ops::Config& config,
+                                      net::io_context& io,
                                       const breaker::Clock& clock) {
     auto parts = std::make_unique<RoleParts>();
     if (config.role == ops::Role::backline) {
@@ -272,7 +293,8 @@ std::unique_ptr<RoleParts> build_role(const ops::Config& config, net::io_context
     add_schema_routes(*parts);
 
     const ops::ApiInfo info{"Circuit Breaker Lab: " + std::string(ops::to_string(config.role)),
-                            "0.1.0", role_description(config.role)};
+                            "0.1.0",
+                            role_description(config.role)};
     parts->openapi = ops::openapi_document(parts->router, info);
     return parts;
 }

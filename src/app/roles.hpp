@@ -19,12 +19,12 @@ namespace circuitlab::app {
 /// Everything one role serves, alive for the whole run.
 struct RoleParts {
     http::Router router;
-    std::unique_ptr<http::Client> client;          ///< Proxying roles only.
-    std::unique_ptr<lab::GuardedCall> hop;         ///< Proxying roles only.
-    std::unique_ptr<lab::Backline> backline;       ///< Backline only.
+    std::unique_ptr<http::Client> client;     ///< Proxying roles only.
+    std::unique_ptr<lab::GuardedCall> hop;    ///< Proxying roles only.
+    std::unique_ptr<lab::Backline> backline;  ///< Backline only.
     std::vector<std::shared_ptr<breaker::CircuitBreaker>> breakers;
-    std::string openapi;                           ///< Filled once the router is complete.
-    std::atomic<bool> ready{false};                ///< False until listening and when draining.
+    std::string openapi;             ///< Filled once the router is complete.
+    std::atomic<bool> ready{false};  ///< False until listening and when draining.
 };
 
 /// Builds the routes, client, breakers and scenarios of the configured role.

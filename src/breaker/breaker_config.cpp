@@ -4,7 +4,9 @@ namespace circuitlab::breaker {
 
 namespace {
 
-bool is_percent(double value) { return value > 0.0 && value <= 100.0; }
+bool is_percent(double value) {
+    return value > 0.0 && value <= 100.0;
+}
 
 std::optional<std::string> validate_open_wait(const BreakerConfig& config) {
     if (!(config.open_backoff >= 1.0 && config.open_backoff <= 100.0)) {

@@ -19,7 +19,9 @@ std::string format(const char* pattern, auto... args) {
     return text;
 }
 
-double seconds(milliseconds value) { return static_cast<double>(value.count()) / 1000.0; }
+double seconds(milliseconds value) {
+    return static_cast<double>(value.count()) / 1000.0;
+}
 
 milliseconds ceil_ms(Clock::duration value) {
     if (value <= Clock::duration::zero()) {
@@ -28,8 +30,8 @@ milliseconds ceil_ms(Clock::duration value) {
     return std::chrono::ceil<milliseconds>(value);
 }
 
-std::string rate_reason(const char* what, double rate, const char* op, double threshold,
-                        std::size_t calls) {
+std::string rate_reason(
+    const char* what, double rate, const char* op, double threshold, std::size_t calls) {
     return format("%s %.1f%% %s %.1f%% over %zu calls", what, rate, op, threshold, calls);
 }
 
@@ -87,7 +89,9 @@ Permit& Permit::operator=(Permit&& other) noexcept {
     return *this;
 }
 
-Permit::~Permit() { complete(Outcome::ignored); }
+Permit::~Permit() {
+    complete(Outcome::ignored);
+}
 
 void Permit::complete(Outcome outcome) {
     if (!breaker_) {
@@ -167,7 +171,9 @@ Permit CircuitBreaker::trial_permit(Clock::time_point now) {
     return Permit(shared_from_this(), generation_, now, true, no_ticket);
 }
 
-State CircuitBreaker::state() { return snapshot().state; }
+State CircuitBreaker::state() {
+    return snapshot().state;
+}
 
 Snapshot CircuitBreaker::snapshot() {
     Events events;
@@ -287,13 +293,13 @@ std::optional<std::string> CircuitBreaker::trip_reason() const {
     }
     const double failure_rate = *counts.failure_rate();
     if (failure_rate >= config_.failure_rate_threshold) {
-        return rate_reason("failure rate", failure_rate, ">=", config_.failure_rate_threshold,
-                           counts.calls);
+        return rate_reason(
+            "failure rate", failure_rate, ">=", config_.failure_rate_threshold, counts.calls);
     }
     const double slow_rate = *counts.slow_call_rate();
     if (slow_rate >= config_.slow_call_rate_threshold) {
-        return rate_reason("slow-call rate", slow_rate, ">=", config_.slow_call_rate_threshold,
-                           counts.calls);
+        return rate_reason(
+            "slow-call rate", slow_rate, ">=", config_.slow_call_rate_threshold, counts.calls);
     }
     return std::nullopt;
 }
@@ -304,16 +310,19 @@ std::string CircuitBreaker::trial_verdict(bool& reopen) const {
     const double slow_rate = *counts.slow_call_rate();
     reopen = true;
     if (failure_rate >= config_.failure_rate_threshold) {
-        return rate_reason("trial failure rate", failure_rate, ">=",
-                           config_.failure_rate_threshold, counts.calls);
+        return rate_reason(
+            "trial failure rate", failure_rate, ">=", config_.failure_rate_threshold, counts.calls);
     }
     if (slow_rate >= config_.slow_call_rate_threshold) {
-        return rate_reason("trial slow-call rate", slow_rate, ">=",
-                           config_.slow_call_rate_threshold, counts.calls);
+        return rate_reason("trial slow-call rate",
+                           slow_rate,
+                           ">=",
+                           config_.slow_call_rate_threshold,
+                           counts.calls);
     }
     reopen = false;
-    return rate_reason("trial failure rate", failure_rate, "<", config_.failure_rate_threshold,
-                       counts.calls);
+    return rate_reason(
+        "trial failure rate", failure_rate, "<", config_.failure_rate_threshold, counts.calls);
 }
 
 void CircuitBreaker::apply_deadlines(Clock::time_point now, Events& events) {

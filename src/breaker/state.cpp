@@ -17,8 +17,7 @@ constexpr std::array<std::pair<State, std::string_view>, 6> names{{
 }};
 
 bool is_forced(State state) {
-    return state == State::disabled || state == State::forced_open ||
-           state == State::metrics_only;
+    return state == State::disabled || state == State::forced_open || state == State::metrics_only;
 }
 
 }  // namespace

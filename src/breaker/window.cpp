@@ -15,9 +15,13 @@ std::optional<double> percent(std::size_t part, std::size_t whole) {
 
 }  // namespace
 
-std::optional<double> WindowCounts::failure_rate() const { return percent(failures, calls); }
+std::optional<double> WindowCounts::failure_rate() const {
+    return percent(failures, calls);
+}
 
-std::optional<double> WindowCounts::slow_call_rate() const { return percent(slow_calls, calls); }
+std::optional<double> WindowCounts::slow_call_rate() const {
+    return percent(slow_calls, calls);
+}
 
 CountWindow::CountWindow(std::size_t size) : slots_(std::max<std::size_t>(size, 1)) {}
 

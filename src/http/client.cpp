@@ -190,7 +190,7 @@ namespace {
 /// One call: checkout, connect when needed, exchange, and at most one retry on a fresh
 /// connection when a reused one turns out dead before any byte of the answer.
 class Call {
-public:
+  public:
     Call(std::shared_ptr<Client::Impl> impl,
          const Upstream& upstream,
          const Request& request,
@@ -212,7 +212,7 @@ public:
         co_return result;
     }
 
-private:
+  private:
     net::awaitable<CallResult> attempt() {
         ++attempts_;
         retry_ = false;

@@ -41,7 +41,7 @@ struct PoolWaiter;
 /// the pool, or empty when the caller still has to connect. Destroying a lease closes its
 /// connection and frees the slot; `give_back` keeps the connection for the next call.
 class Lease {
-public:
+  public:
     Lease() = default;
     Lease(std::shared_ptr<ConnectionPool> pool, PoolGroup* group, ConnectionPtr connection);
     Lease(Lease&& other) noexcept;
@@ -63,7 +63,7 @@ public:
     /// Returns the connection to the pool as idle; the lease is empty afterwards.
     void give_back();
 
-private:
+  private:
     void release(bool reusable);
 
     std::shared_ptr<ConnectionPool> pool_;
@@ -84,7 +84,7 @@ struct Checkout {
 /// Thread-safety: every member may be called from any thread; one mutex guards the
 /// bookkeeping and is never held across I/O or while waking a waiter.
 class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
-public:
+  public:
     explicit ConnectionPool(ClientOptions options);
     ~ConnectionPool();
 
@@ -102,7 +102,7 @@ public:
     /// Checkouts served by an idle connection so far.
     std::uint64_t reused() const { return reused_.load(); }
 
-private:
+  private:
     friend class Lease;
     struct Take;
 

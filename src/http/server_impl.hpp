@@ -49,7 +49,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     std::atomic<std::size_t> active_requests{0};
     std::atomic<std::size_t> open_connections{0};
 
-private:
+  private:
     void admit(boost::asio::ip::tcp::socket socket);
     void for_each_session(void (Session::*action)());
     void maybe_finish();

@@ -32,7 +32,7 @@ struct ReadResult {
 /// peer or the server says so. Its coroutine runs on the strand of its socket; `stop` and
 /// `force_close` may be called from any thread.
 class Session : public std::enable_shared_from_this<Session> {
-public:
+  public:
     Session(std::shared_ptr<Server::Impl> server, boost::asio::ip::tcp::socket socket);
 
     /// Serves the connection until it closes. Never throws.
@@ -50,7 +50,7 @@ public:
     /// Slot cancelled by force_close; bound to the coroutine when it is spawned.
     boost::asio::cancellation_slot cancellation_slot() { return cancel_.slot(); }
 
-private:
+  private:
     using TimePoint = std::chrono::steady_clock::time_point;
 
     boost::asio::awaitable<void> serve();

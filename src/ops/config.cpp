@@ -61,7 +61,8 @@ std::string quoted(const std::string& value) {
     return out;
 }
 
-[[noreturn]] void fail(const std::string& name, const std::string& expected,
+[[noreturn]] void fail(const std::string& name,
+                       const std::string& expected,
                        const std::string& value) {
     throw ConfigError("bad " + name + " (" + flag_of(name) + "): expected " + expected +
                       ", got \"" + quoted(value) + "\"");
@@ -94,7 +95,8 @@ bool parse_bool(const std::string& name, const std::string& value) {
     fail(name, "one of 1, true, yes, on, 0, false, no, off", value);
 }
 
-std::string parse_choice(const std::string& name, const std::string& value,
+std::string parse_choice(const std::string& name,
+                         const std::string& value,
                          const std::vector<std::string>& choices) {
     if (std::find(choices.begin(), choices.end(), value) != choices.end()) {
         return value;
@@ -136,13 +138,14 @@ lab::StatusSet parse_statuses(const std::string& name, const std::string& value)
     std::string why;
     auto set = lab::StatusSet::parse(value, &why);
     if (!set) {
-        fail(name, "codes and ranges of 100 to 599 like 500-599,429, or none (" + why + ")",
-             value);
+        fail(name, "codes and ranges of 100 to 599 like 500-599,429, or none (" + why + ")", value);
     }
     return *set;
 }
 
-std::string show_ms(milliseconds value) { return std::to_string(value.count()); }
+std::string show_ms(milliseconds value) {
+    return std::to_string(value.count());
+}
 
 std::string show_double(double value) {
     std::ostringstream text;
@@ -156,7 +159,8 @@ std::string show_state(const std::optional<breaker::State>& state) {
 
 std::vector<Setting> general_settings() {
     return {
-        {"ROLE", "which hop this process is: frontier, midline or backline (required)",
+        {"ROLE",
+         "which hop this process is: frontier, midline or backline (required)",
          [](Config& c, const std::string& v) {
              const auto role = parse_choice("ROLE", v, {"frontier", "midline", "backline"});
              c.role = role == "frontier"  ? Role::frontier
@@ -164,32 +168,51 @@ std::vector<Setting> general_settings() {
                                           : Role::backline;
          },
          [](const Config& c) { return std::string(to_string(c.role)); }},
-        {"LISTEN", "address to listen on, host:port", parse_listen,
+        {"LISTEN",
+         "address to listen on, host:port",
+         parse_listen,
          [](const Config& c) { return c.listen_host + ":" + std::to_string(c.listen_port); }},
-        {"THREADS", "threads running the event loop, 1 to 256 (default: the number of cores)",
+        {"THREADS",
+         "threads running the event loop, 1 to 256 (default: the number of cores)",
          [](Config& c, const std::string& v) { c.threads = parse_number("THREADS", v, 1u, 256u); },
          [](const Config& c) { return std::to_string(c.threads); }},
-        {"FRONTIER_DOMAIN", "base URL of frontier",
-         [](Config& c, const std::string& v) { c.frontier_domain = parse_domain("FRONTIER_DOMAIN", v); },
+        {"FRONTIER_DOMAIN",
+         "base URL of frontier",
+         [](Config& c, const std::string& v) {
+             c.frontier_domain = parse_domain("FRONTIER_DOMAIN", v);
+         },
          [](const Config& c) { return c.frontier_domain; }},
-        {"MIDLINE_DOMAIN", "base URL of midline (frontier calls it)",
-         [](Config& c, const std::string& v) { c.midline_domain = parse_domain("MIDLINE_DOMAIN", v); },
+        {"MIDLINE_DOMAIN",
+         "base URL of midline (frontier calls it)",
+         [](Config& c, const std::string& v) {
+             c.midline_domain = parse_domain("MIDLINE_DOMAIN", v);
+         },
          [](const Config& c) { return c.midline_domain; }},
-        {"BACKLINE_DOMAIN", "base URL of backline (midline calls it)",
-         [](Config& c, const std::string& v) { c.backline_domain = parse_domain("BACKLINE_DOMAIN", v); },
+        {"BACKLINE_DOMAIN",
+         "base URL of backline (midline calls it)",
+         [](Config& c, const std::string& v) {
+             c.backline_domain = parse_domain("BACKLINE_DOMAIN", v);
+         },
          [](const Config& c) { return c.backline_domain; }},
     };
 }
 
 std::vector<Setting> backline_settings() {
     return {
-        {"FAIL_RATE", "backline: chance, 0 to 1, that timeout-request answers 500",
-         [](Config& c, const std::string& v) { c.fail_rate = parse_number("FAIL_RATE", v, 0.0, 1.0); },
+        {"FAIL_RATE",
+         "backline: chance, 0 to 1, that timeout-request answers 500",
+         [](Config& c, const std::string& v) {
+             c.fail_rate = parse_number("FAIL_RATE", v, 0.0, 1.0);
+         },
          [](const Config& c) { return show_double(c.fail_rate); }},
-        {"SLOW_RATE", "backline: chance, 0 to 1, that timeout-request waits SLEEP first",
-         [](Config& c, const std::string& v) { c.slow_rate = parse_number("SLOW_RATE", v, 0.0, 1.0); },
+        {"SLOW_RATE",
+         "backline: chance, 0 to 1, that timeout-request waits SLEEP first",
+         [](Config& c, const std::string& v) {
+             c.slow_rate = parse_number("SLOW_RATE", v, 0.0, 1.0);
+         },
          [](const Config& c) { return show_double(c.slow_rate); }},
-        {"SLEEP", "backline: seconds a slow timeout-request waits, 0 to 60",
+        {"SLEEP",
+         "backline: seconds a slow timeout-request waits, 0 to 60",
          [](Config& c, const std::string& v) {
              c.sleep = milliseconds{static_cast<long>(parse_number("SLEEP", v, 0.0, 60.0) * 1000)};
          },
@@ -199,17 +222,20 @@ std::vector<Setting> backline_settings() {
 
 std::vector<Setting> upstream_settings() {
     return {
-        {"UPSTREAM_TIMEOUT_MS", "total time for one call to the next hop, 1 to 600000",
+        {"UPSTREAM_TIMEOUT_MS",
+         "total time for one call to the next hop, 1 to 600000",
          [](Config& c, const std::string& v) {
              c.upstream_timeout = parse_ms("UPSTREAM_TIMEOUT_MS", v, 1, 600'000);
          },
          [](const Config& c) { return show_ms(c.upstream_timeout); }},
-        {"UPSTREAM_CONNECT_TIMEOUT_MS", "time to connect to the next hop, 1 to 600000",
+        {"UPSTREAM_CONNECT_TIMEOUT_MS",
+         "time to connect to the next hop, 1 to 600000",
          [](Config& c, const std::string& v) {
              c.upstream_connect_timeout = parse_ms("UPSTREAM_CONNECT_TIMEOUT_MS", v, 1, 600'000);
          },
          [](const Config& c) { return show_ms(c.upstream_connect_timeout); }},
-        {"UPSTREAM_MAX_CONNECTIONS", "connections open to the next hop, 1 to 10000",
+        {"UPSTREAM_MAX_CONNECTIONS",
+         "connections open to the next hop, 1 to 10000",
          [](Config& c, const std::string& v) {
              c.upstream_max_connections =
                  parse_number<std::size_t>("UPSTREAM_MAX_CONNECTIONS", v, 1, 10'000);
@@ -262,7 +288,8 @@ std::vector<Setting> retry_settings() {
              c.retry.backoff_base = parse_ms("RETRY_BACKOFF_BASE_MS", v, 1, 60'000);
          },
          [](const Config& c) { return show_ms(c.retry.backoff_base); }},
-        {"RETRY_BACKOFF_CAP_MS", "longest backoff, RETRY_BACKOFF_BASE_MS to 600000",
+        {"RETRY_BACKOFF_CAP_MS",
+         "longest backoff, RETRY_BACKOFF_BASE_MS to 600000",
          [](Config& c, const std::string& v) {
              c.retry.backoff_cap = parse_ms("RETRY_BACKOFF_CAP_MS", v, 1, 600'000);
          },
@@ -272,7 +299,8 @@ std::vector<Setting> retry_settings() {
          "or none",
          [](Config& c, const std::string& v) { c.retry.budget_percent = parse_budget(v); },
          [](const Config& c) { return show_budget(c.retry.budget_percent); }},
-        {"RETRY_BUDGET_MIN", "retries in flight the budget always allows, 0 to 10000",
+        {"RETRY_BUDGET_MIN",
+         "retries in flight the budget always allows, 0 to 10000",
          [](Config& c, const std::string& v) {
              c.retry.budget_min = parse_number<std::size_t>("RETRY_BUDGET_MIN", v, 0, 10'000);
          },
@@ -307,13 +335,15 @@ std::vector<Setting> breaker_settings() {
              c.breaker.minimum_calls = parse_number<std::size_t>("CB_MINIMUM_CALLS", v, 1, 10'000);
          },
          [](const Config& c) { return std::to_string(c.breaker.minimum_calls); }},
-        {"CB_FAILURE_RATE_THRESHOLD", "failure percentage that opens the breaker, (0, 100]",
+        {"CB_FAILURE_RATE_THRESHOLD",
+         "failure percentage that opens the breaker, (0, 100]",
          [](Config& c, const std::string& v) {
              c.breaker.failure_rate_threshold =
                  parse_number("CB_FAILURE_RATE_THRESHOLD", v, 0.001, 100.0);
          },
          [](const Config& c) { return show_double(c.breaker.failure_rate_threshold); }},
-        {"CB_SLOW_CALL_RATE_THRESHOLD", "slow-call percentage that opens the breaker, (0, 100]",
+        {"CB_SLOW_CALL_RATE_THRESHOLD",
+         "slow-call percentage that opens the breaker, (0, 100]",
          [](Config& c, const std::string& v) {
              c.breaker.slow_call_rate_threshold =
                  parse_number("CB_SLOW_CALL_RATE_THRESHOLD", v, 0.001, 100.0);
@@ -325,13 +355,15 @@ std::vector<Setting> breaker_settings() {
              c.breaker.slow_call_duration = parse_ms("CB_SLOW_CALL_DURATION_MS", v, 1, 600'000);
          },
          [](const Config& c) { return show_ms(c.breaker.slow_call_duration); }},
-        {"CB_CONSECUTIVE_FAILURES", "failures in a row that open the breaker, 0 = off",
+        {"CB_CONSECUTIVE_FAILURES",
+         "failures in a row that open the breaker, 0 = off",
          [](Config& c, const std::string& v) {
              c.breaker.consecutive_failures =
                  parse_number<std::size_t>("CB_CONSECUTIVE_FAILURES", v, 0, 10'000);
          },
          [](const Config& c) { return std::to_string(c.breaker.consecutive_failures); }},
-        {"CB_WAIT_IN_OPEN_MS", "time an open breaker rejects calls, 1 to 3600000",
+        {"CB_WAIT_IN_OPEN_MS",
+         "time an open breaker rejects calls, 1 to 3600000",
          [](Config& c, const std::string& v) {
              c.breaker.wait_in_open = parse_ms("CB_WAIT_IN_OPEN_MS", v, 1, 3'600'000);
          },
@@ -348,19 +380,23 @@ std::vector<Setting> breaker_settings() {
              c.breaker.max_wait_in_open = parse_ms("CB_MAX_WAIT_IN_OPEN_MS", v, 1, 3'600'000);
          },
          [](const Config& c) { return show_ms(c.breaker.max_wait_in_open); }},
-        {"CB_OPEN_JITTER", "spread of each open wait as a fraction, 0 to 0.99 (0.1 = +-10%)",
+        {"CB_OPEN_JITTER",
+         "spread of each open wait as a fraction, 0 to 0.99 (0.1 = +-10%)",
          [](Config& c, const std::string& v) {
              c.breaker.open_jitter = parse_number("CB_OPEN_JITTER", v, 0.0, 0.99);
          },
          [](const Config& c) { return show_double(c.breaker.open_jitter); }},
-        {"CB_AUTO_HALF_OPEN", "move an open breaker to half-open when its wait ends, with no call",
+        {"CB_AUTO_HALF_OPEN",
+         "move an open breaker to half-open when its wait ends, with no call",
          [](Config& c, const std::string& v) {
              c.breaker.auto_half_open = parse_bool("CB_AUTO_HALF_OPEN", v);
          },
          [](const Config& c) { return std::string(c.breaker.auto_half_open ? "true" : "false"); }},
-        {"CB_HALF_OPEN_CALLS", "trial calls let through in half-open, 1 to 1000",
+        {"CB_HALF_OPEN_CALLS",
+         "trial calls let through in half-open, 1 to 1000",
          [](Config& c, const std::string& v) {
-             c.breaker.half_open_calls = parse_number<std::size_t>("CB_HALF_OPEN_CALLS", v, 1, 1000);
+             c.breaker.half_open_calls =
+                 parse_number<std::size_t>("CB_HALF_OPEN_CALLS", v, 1, 1000);
          },
          [](const Config& c) { return std::to_string(c.breaker.half_open_calls); }},
         {"CB_MAX_WAIT_IN_HALF_OPEN_MS",
@@ -377,7 +413,8 @@ std::vector<Setting> breaker_settings() {
              c.breaker.inflight_trip = parse_bool("CB_INFLIGHT_TRIP", v);
          },
          [](const Config& c) { return std::string(c.breaker.inflight_trip ? "true" : "false"); }},
-        {"CB_SCOPE", "route: one breaker per upstream and route; upstream: one per upstream",
+        {"CB_SCOPE",
+         "route: one breaker per upstream and route; upstream: one per upstream",
          [](Config& c, const std::string& v) {
              c.breaker_scope = parse_choice("CB_SCOPE", v, {"route", "upstream"}) == "route"
                                    ? BreakerScope::route
@@ -408,8 +445,8 @@ std::vector<Setting> breaker_settings() {
         {"CB_FORCED_STATE",
          "start every breaker forced: none, disabled, forced_open or metrics_only",
          [](Config& c, const std::string& v) {
-             const auto state = parse_choice("CB_FORCED_STATE", v,
-                                             {"none", "disabled", "forced_open", "metrics_only"});
+             const auto state = parse_choice(
+                 "CB_FORCED_STATE", v, {"none", "disabled", "forced_open", "metrics_only"});
              c.breaker_forced_state =
                  state == "none" ? std::nullopt : breaker::state_from_string(state);
          },
@@ -419,43 +456,51 @@ std::vector<Setting> breaker_settings() {
 
 std::vector<Setting> ops_settings() {
     return {
-        {"LOG_LEVEL", "trace, debug, info, warn, error or off (access lines are debug)",
+        {"LOG_LEVEL",
+         "trace, debug, info, warn, error or off (access lines are debug)",
          [](Config& c, const std::string& v) {
              c.log_level =
                  parse_choice("LOG_LEVEL", v, {"trace", "debug", "info", "warn", "error", "off"});
          },
          [](const Config& c) { return c.log_level; }},
-        {"LOG_FORMAT", "text or json",
+        {"LOG_FORMAT",
+         "text or json",
          [](Config& c, const std::string& v) {
              c.log_format = parse_choice("LOG_FORMAT", v, {"text", "json"});
          },
          [](const Config& c) { return c.log_format; }},
-        {"SHUTDOWN_GRACE_MS", "time in-flight requests get to finish on SIGTERM, 0 to 600000",
+        {"SHUTDOWN_GRACE_MS",
+         "time in-flight requests get to finish on SIGTERM, 0 to 600000",
          [](Config& c, const std::string& v) {
              c.shutdown_grace = parse_ms("SHUTDOWN_GRACE_MS", v, 0, 600'000);
          },
          [](const Config& c) { return show_ms(c.shutdown_grace); }},
-        {"MAX_CONNECTIONS", "client connections open at once, 1 to 100000",
+        {"MAX_CONNECTIONS",
+         "client connections open at once, 1 to 100000",
          [](Config& c, const std::string& v) {
              c.max_connections = parse_number<std::size_t>("MAX_CONNECTIONS", v, 1, 100'000);
          },
          [](const Config& c) { return std::to_string(c.max_connections); }},
-        {"HEADER_LIMIT", "bytes of request line and headers, 1024 to 1048576 (431 past it)",
+        {"HEADER_LIMIT",
+         "bytes of request line and headers, 1024 to 1048576 (431 past it)",
          [](Config& c, const std::string& v) {
              c.header_limit = parse_number<std::size_t>("HEADER_LIMIT", v, 1024, 1 << 20);
          },
          [](const Config& c) { return std::to_string(c.header_limit); }},
-        {"BODY_LIMIT", "bytes of request body, 0 to 16777216 (413 past it)",
+        {"BODY_LIMIT",
+         "bytes of request body, 0 to 16777216 (413 past it)",
          [](Config& c, const std::string& v) {
              c.body_limit = parse_number<std::size_t>("BODY_LIMIT", v, 0, 1 << 24);
          },
          [](const Config& c) { return std::to_string(c.body_limit); }},
-        {"HEADER_TIMEOUT_MS", "time a client gets to send a request's headers, 100 to 600000",
+        {"HEADER_TIMEOUT_MS",
+         "time a client gets to send a request's headers, 100 to 600000",
          [](Config& c, const std::string& v) {
              c.header_timeout = parse_ms("HEADER_TIMEOUT_MS", v, 100, 600'000);
          },
          [](const Config& c) { return show_ms(c.header_timeout); }},
-        {"IDLE_TIMEOUT_MS", "time a kept-alive client connection may stay idle, 100 to 3600000",
+        {"IDLE_TIMEOUT_MS",
+         "time a kept-alive client connection may stay idle, 100 to 3600000",
          [](Config& c, const std::string& v) {
              c.idle_timeout = parse_ms("IDLE_TIMEOUT_MS", v, 100, 3'600'000);
          },
@@ -466,8 +511,12 @@ std::vector<Setting> ops_settings() {
 const std::vector<Setting>& settings() {
     static const std::vector<Setting> all = [] {
         std::vector<Setting> list;
-        for (auto group : {general_settings, backline_settings, upstream_settings,
-                           retry_settings, breaker_settings, ops_settings}) {
+        for (auto group : {general_settings,
+                           backline_settings,
+                           upstream_settings,
+                           retry_settings,
+                           breaker_settings,
+                           ops_settings}) {
             auto part = group();
             list.insert(list.end(), part.begin(), part.end());
         }
@@ -517,7 +566,8 @@ Flags read_flags(const std::vector<std::string>& args) {
         if (eq == std::string::npos && i + 1 >= args.size()) {
             throw ConfigError("missing value for " + flag + " (see --help)");
         }
-        flags.values.emplace_back(setting, eq == std::string::npos ? args[++i] : arg.substr(eq + 1));
+        flags.values.emplace_back(setting,
+                                  eq == std::string::npos ? args[++i] : arg.substr(eq + 1));
     }
     return flags;
 }

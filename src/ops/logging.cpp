@@ -3,13 +3,13 @@
 #include <chrono>
 #include <memory>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/details/log_msg.h>
 #include <spdlog/formatter.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace circuitlab::ops {
 
@@ -24,7 +24,7 @@ bool json_format = false;
 
 /// Renders each record as one JSON object on one line.
 class JsonFormatter final : public spdlog::formatter {
-public:
+  public:
     explicit JsonFormatter(std::string role) : role_(std::move(role)) {}
 
     void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
@@ -35,12 +35,13 @@ public:
         line["role"] = role_;
         std::string_view payload(msg.payload.data(), msg.payload.size());
         if (payload.starts_with(event_prefix)) {
-            line["event"] = nlohmann::json::parse(payload.substr(event_prefix.size()), nullptr,
-                                                  false);
+            line["event"] =
+                nlohmann::json::parse(payload.substr(event_prefix.size()), nullptr, false);
         } else {
             line["msg"] = std::string(payload);
         }
-        const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        const std::string text =
+            line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         dest.append(text.data(), text.data() + text.size());
         dest.push_back('\n');
     }
@@ -49,11 +50,10 @@ public:
         return std::make_unique<JsonFormatter>(role_);
     }
 
-private:
+  private:
     static std::string iso_time(spdlog::log_clock::time_point time) {
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            time.time_since_epoch()) %
-                        1000;
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()) % 1000;
         const std::time_t seconds = spdlog::log_clock::to_time_t(time);
         std::tm utc{};
         gmtime_r(&seconds, &utc);

@@ -85,11 +85,10 @@ json operation(const http::Route& route) {
 }  // namespace
 
 std::string openapi_document(const http::Router& router, const ApiInfo& info) {
-    json doc{{"openapi", "3.1.0"},
-             {"info",
-              {{"title", info.title},
-               {"version", info.version},
-               {"description", info.description}}}};
+    json doc{
+        {"openapi", "3.1.0"},
+        {"info",
+         {{"title", info.title}, {"version", info.version}, {"description", info.description}}}};
     doc["paths"] = json::object();
     for (const http::Route& route : router.routes()) {
         if (route.doc.hidden) {

@@ -30,7 +30,7 @@ constexpr auto bound = 10s;
 /// A client on an io_context run by two threads, each call on a strand of its own, as in
 /// the server; and a fake upstream on its own thread.
 class ClientTest : public ::testing::Test {
-protected:
+  protected:
     ClientTest() {
         for (int i = 0; i < 2; ++i) {
             threads_.emplace_back([this] { io_.run(); });

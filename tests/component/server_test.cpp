@@ -108,7 +108,7 @@ std::string get(std::string_view target, std::string_view extra_headers = "") {
 
 /// A server with a small route table on an io_context run by two threads.
 class ServerTest : public ::testing::Test {
-protected:
+  protected:
     ServerTest() {
         add_routes();
         for (int i = 0; i < 2; ++i) {

@@ -31,8 +31,8 @@ bool parse(std::string_view bytes, circuitlab::http::Response& out) {
     beast::error_code ec;
     std::size_t used = 0;
     while (used < bytes.size() && !parser.is_done()) {
-        const std::size_t n = parser.put(
-            boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+        const std::size_t n =
+            parser.put(boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
         if (ec || n == 0) {
             break;
         }

@@ -62,8 +62,8 @@ bool parse(std::string_view bytes, Request& out) {
     beast::error_code ec;
     std::size_t used = 0;
     while (used < bytes.size() && !parser.is_done()) {
-        const std::size_t n = parser.put(
-            boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+        const std::size_t n =
+            parser.put(boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
         if (ec || n == 0) {
             break;
         }
@@ -105,10 +105,8 @@ void route(const Request& request) {
             __builtin_trap();
         }
     }
-    circuitlab::fuzz::serialise(
-        circuitlab::http::json_error(beast::http::status::bad_request,
-                                     bypass ? "ok" : "bad flag",
-                                     request.version()));
+    circuitlab::fuzz::serialise(circuitlab::http::json_error(
+        beast::http::status::bad_request, bypass ? "ok" : "bad flag", request.version()));
 }
 
 }  // namespace

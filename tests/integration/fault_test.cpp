@@ -26,12 +26,12 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "circuitlab/http/client.hpp"
@@ -87,7 +87,7 @@ bool is_json(const std::string& body) {
 /// A bounded load on the gateway and a /healthz prober on the other processes, on one
 /// io_context with two threads of its own.
 class Traffic {
-public:
+  public:
     explicit Traffic(int gateway_port) : gateway_{"127.0.0.1", std::to_string(gateway_port), ""} {
         http::ClientOptions options;
         options.max_connections = load_clients;
@@ -155,7 +155,7 @@ public:
         return result;
     }
 
-private:
+  private:
     net::awaitable<void> client_loop(std::string target) {
         ++active_clients_;
         while (running_) {
@@ -189,9 +189,9 @@ private:
         }
         ++tally_.bad;
         if (tally_.first_bad.empty()) {
-            tally_.first_bad = result.response ? result.response->body()
-                                               : std::string(http::to_string(result.error)) +
-                                                     ": " + result.detail;
+            tally_.first_bad =
+                result.response ? result.response->body()
+                                : std::string(http::to_string(result.error)) + ": " + result.detail;
         }
     }
 
@@ -274,7 +274,9 @@ Usage usage_of(int pid) {
     return usage;
 }
 
-bool alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+bool alive(int pid) {
+    return pid > 0 && ::kill(pid, 0) == 0;
+}
 
 // ------------------------------------------------------------------ breaker states from logs
 
@@ -313,7 +315,7 @@ struct Fault {
 };
 
 class FaultTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         stack_ = std::make_unique<LabStack>(
             base_port,
@@ -432,15 +434,15 @@ protected:
         const auto [slowest_health, failed_health] = traffic_->take_health();
         std::cout << "FAULT " << target << " | " << fault.name << " | answers " << tally.total()
                   << " | " << tally.describe() << "| bad " << tally.bad << " | closed after "
-                  << to_close.count() << " ms | slowest healthz " << slowest_health.count()
-                  << " ms" << std::endl;
+                  << to_close.count() << " ms | slowest healthz " << slowest_health.count() << " ms"
+                  << std::endl;
 
         EXPECT_EQ(tally.bad, 0) << fault.name << ": " << tally.first_bad;
         EXPECT_EQ(open, "") << fault.name << ": breakers still open " << to_close.count() << " ms"
                             << " after healing";
         EXPECT_LT(to_close, bound_to_close) << fault.name;
-        EXPECT_EQ(failed_health, 0) << fault.name << ": slowest /healthz "
-                                    << slowest_health.count() << " ms";
+        EXPECT_EQ(failed_health, 0)
+            << fault.name << ": slowest /healthz " << slowest_health.count() << " ms";
         for (const auto& role : watched) {
             EXPECT_EQ(stack_->pid(role), pids_[role]) << role << " restarted during " << fault.name;
             EXPECT_TRUE(alive(pids_[role])) << role << " died during " << fault.name;

@@ -31,14 +31,14 @@ const int base_port = base_port_from_env(18000);
 
 /// A connected TCP socket to 127.0.0.1; closed on destruction.
 class RawConnection {
-public:
+  public:
     explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
         sockaddr_in address{};
         address.sin_family = AF_INET;
         address.sin_port = htons(static_cast<std::uint16_t>(port));
         address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        connected_ = fd_ >= 0 &&
-                     ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+        connected_ =
+            fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
     }
 
     ~RawConnection() {
@@ -98,7 +98,7 @@ public:
     bool closed = false;
     bool reset = false;
 
-private:
+  private:
     int fd_;
     bool connected_ = false;
 };
@@ -167,12 +167,11 @@ std::string get(const std::string& target, const std::string& extra = "") {
 // ------------------------------------------------------------------ the stack
 
 class HostileInputTest : public ::testing::Test {
-protected:
+  protected:
     static void SetUpTestSuite() {
-        stack_ = new LabStack(base_port,
-                              {{"HEADER_TIMEOUT_MS", "1000"},
-                               {"MAX_CONNECTIONS", "200"},
-                               {"LOG_LEVEL", "debug"}});
+        stack_ = new LabStack(
+            base_port,
+            {{"HEADER_TIMEOUT_MS", "1000"}, {"MAX_CONNECTIONS", "200"}, {"LOG_LEVEL", "debug"}});
         stack_->start();
     }
 
@@ -223,9 +222,10 @@ TEST_F(HostileInputTest, OversizedHeaderIs431Json) {
 
 TEST_F(HostileInputTest, OversizedBodyIs413Json) {
     const std::string body(100000, 'b');
-    const std::string request = "POST /api/success-request HTTP/1.1\r\nHost: lab\r\n"
-                                "Content-Length: " +
-                                std::to_string(body.size()) + "\r\n\r\n" + body;
+    const std::string request =
+        "POST /api/success-request HTTP/1.1\r\nHost: lab\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
     for (const int port : {frontier(), gateway()}) {
         const RawAnswer answer = ask(port, request);
         EXPECT_EQ(answer.status, 413) << port;
@@ -251,7 +251,8 @@ TEST_F(HostileInputTest, PathAboveTheRootIsRefusedWithJson) {
 
 TEST_F(HostileInputTest, WrongMethodIs405WithAllowThroughTheGateway) {
     const RawAnswer answer =
-        ask(gateway(), "DELETE /api/success-request HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n");
+        ask(gateway(),
+            "DELETE /api/success-request HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(answer.status, 405);
     EXPECT_EQ(answer.header("Allow"), "GET, HEAD");
     EXPECT_TRUE(answer.has_json_error()) << answer.body;

@@ -7,8 +7,8 @@
 
 #include <chrono>
 #include <cstdio>
-#include <future>
 #include <functional>
+#include <future>
 #include <string>
 #include <thread>
 
@@ -27,7 +27,7 @@ using nlohmann::json;
 const int base_port = base_port_from_env(18000);
 
 class LabTest : public ::testing::Test {
-protected:
+  protected:
     void start(std::map<std::string, std::string> env) {
         env.emplace("CB_WAIT_IN_OPEN_MS", "1500");
         env.emplace("CB_MAX_WAIT_IN_HALF_OPEN_MS", "3000");
@@ -244,9 +244,8 @@ TEST_F(LabTest, SigtermLetsTheRequestInFlightFinish) {
 
     const Answer answer = pending.get();
     EXPECT_EQ(answer.status, 200) << answer.body;
-    EXPECT_TRUE(eventually([&] {
-        return stack_->log("backline").find("ops: stopped") != std::string::npos;
-    }));
+    EXPECT_TRUE(eventually(
+        [&] { return stack_->log("backline").find("ops: stopped") != std::string::npos; }));
     EXPECT_EQ(fetch(stack_->port("backline"), "/healthz", 1s).status, 0);
 }
 

@@ -9,13 +9,13 @@ namespace circuitlab::testing {
 
 /// A clock that moves only when told to. Safe to read from several threads.
 class FakeClock final : public breaker::Clock {
-public:
+  public:
     time_point now() const override { return time_point(duration(ticks_.load())); }
 
     /// Moves time forward.
     void advance(duration step) { ticks_ += step.count(); }
 
-private:
+  private:
     std::atomic<duration::rep> ticks_{duration(std::chrono::hours(1)).count()};
 };
 

@@ -65,7 +65,7 @@ struct Action {
 /// Requests are numbered in the order they are read, across connections; each takes the
 /// next scripted action, or the fallback once the script is used up. Thread-safe.
 class FakeUpstream {
-public:
+  public:
     FakeUpstream();
 
     /// Listens on 127.0.0.1:`port` instead (standing in for a real hop); throws when taken.
@@ -100,7 +100,7 @@ public:
     /// The last request read, if any.
     std::optional<http::Request> last_request() const;
 
-private:
+  private:
     boost::asio::awaitable<void> accept_loop();
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
     boost::asio::awaitable<bool> perform(boost::asio::ip::tcp::socket& socket,

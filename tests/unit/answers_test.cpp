@@ -29,8 +29,7 @@ http::CallResult failed(http::CallError error) {
 }
 
 TEST(AnswersTest, RejectionIs503WithRetryAfterAndBreakerName) {
-    const auto answer =
-        rejected_answer("midline->backline", {breaker::State::open, 8'400ms}, 11);
+    const auto answer = rejected_answer("midline->backline", {breaker::State::open, 8'400ms}, 11);
 
     EXPECT_EQ(answer.result_int(), 503);
     EXPECT_EQ(answer["Retry-After"], "9");

@@ -46,7 +46,7 @@ milliseconds ceil_ms(Clock::duration left) {
 
 /// The breaker as the README tells it: slow, plain, and written apart from the real one.
 class Model {
-public:
+  public:
     Model(BreakerConfig config, std::function<double()> random)
         : config_(config), random_(std::move(random)) {}
 
@@ -150,7 +150,7 @@ public:
         return view;
     }
 
-private:
+  private:
     struct Record {
         TimePoint at;
         bool failure = false;
@@ -369,7 +369,7 @@ std::string describe(const BreakerConfig& c) {
 
 /// One run: a random config and `steps` random steps, the breaker against the model.
 class Run {
-public:
+  public:
     explicit Run(unsigned seed)
         : random_(seed),
           config_(random_config(random_)),
@@ -398,7 +398,7 @@ public:
 
     const BreakerConfig& config() const { return config_; }
 
-private:
+  private:
     static std::function<double()> jitter(unsigned seed) {
         return [draw = std::mt19937(seed ^ 0x5eedu)]() mutable {
             return std::uniform_real_distribution<double>(0.0, 1.0)(draw);

@@ -51,7 +51,7 @@ struct Journal {
 };
 
 class CircuitBreakerStressTest : public ::testing::TestWithParam<WindowType> {
-protected:
+  protected:
     CircuitBreakerStressTest() {
         config_.window_type = GetParam();
         config_.window_size = 20;

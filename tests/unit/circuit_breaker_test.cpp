@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 using testing::FakeClock;
 
 class CircuitBreakerTest : public ::testing::Test {
-protected:
+  protected:
     CircuitBreakerTest() {
         config_.window_size = 10;
         config_.minimum_calls = 5;
@@ -29,8 +29,10 @@ protected:
     }
 
     std::shared_ptr<CircuitBreaker> make() {
-        return CircuitBreaker::create("midline->backline", config_, clock_,
-                                      [this](const Transition& t) { events_.push_back(t); });
+        return CircuitBreaker::create(
+            "midline->backline", config_, clock_, [this](const Transition& t) {
+                events_.push_back(t);
+            });
     }
 
     // Makes one call through the breaker with the given outcome; false when rejected.
@@ -299,9 +301,7 @@ TEST_F(CircuitBreakerTest, PermitDroppedWithoutOutcomeCountsAsIgnored) {
     auto breaker = make();
     trip(*breaker);
     clock_.advance(2s);
-    {
-        Permit abandoned = acquire(*breaker);
-    }
+    { Permit abandoned = acquire(*breaker); }
 
     EXPECT_EQ(breaker->snapshot().trials_in_flight, 0u);
     calls(*breaker, Outcome::success, 3);
@@ -390,8 +390,12 @@ TEST_F(CircuitBreakerTest, EveryTransitionBumpsTheGenerationOnce) {
 }
 
 TEST_F(CircuitBreakerTest, DescribeRendersTheTransitionLine) {
-    Transition transition{"midline->backline", State::closed, State::open,
-                          "failure rate 60.0% >= 50.0% over 10 calls", {}, 1};
+    Transition transition{"midline->backline",
+                          State::closed,
+                          State::open,
+                          "failure rate 60.0% >= 50.0% over 10 calls",
+                          {},
+                          1};
 
     EXPECT_EQ(describe(transition),
               "breaker midline->backline: closed -> open "
@@ -422,14 +426,18 @@ TEST_F(CircuitBreakerTest, WalksTheWholeDiagram) {
         moves.emplace_back(t.from, t.to);
     }
     const std::vector<std::pair<State, State>> expected{
-        {State::closed, State::open},    {State::open, State::half_open},
-        {State::half_open, State::open}, {State::open, State::half_open},
+        {State::closed, State::open},
+        {State::open, State::half_open},
+        {State::half_open, State::open},
+        {State::open, State::half_open},
         {State::half_open, State::closed},
     };
     EXPECT_EQ(moves, expected);
 }
 
-TEST(BreakerConfigTest, DefaultsAreValid) { EXPECT_FALSE(validate(BreakerConfig{}).has_value()); }
+TEST(BreakerConfigTest, DefaultsAreValid) {
+    EXPECT_FALSE(validate(BreakerConfig{}).has_value());
+}
 
 TEST(BreakerConfigTest, MinimumCallsAboveWindowIsRejected) {
     BreakerConfig config;
@@ -869,7 +877,7 @@ TEST_F(CircuitBreakerTest, AutoHalfOpenFollowsOnlyTheLatestTrip) {
 // --- In-flight trip --------------------------------------------------------------------
 
 class InFlightTripTest : public CircuitBreakerTest {
-protected:
+  protected:
     InFlightTripTest() {
         config_.inflight_trip = true;
         config_.slow_call_duration = 300ms;

@@ -14,7 +14,7 @@ namespace {
 using namespace std::chrono_literals;
 
 class ConfigTest : public ::testing::Test {
-protected:
+  protected:
     Invocation load(std::vector<std::string> args) {
         return load_config(args, [this](const std::string& name) -> std::optional<std::string> {
             auto it = env_.find(name);
@@ -368,8 +368,9 @@ TEST(ConfigDocsTest, ReadmeSettingsTableMatchesHelpExactly) {
 TEST(ConfigDocsTest, HelpShowsEachSettingsDocumentedDefault) {
     const std::string help = help_text();
     for (const SettingDoc& doc : setting_docs()) {
-        const std::string entry = doc.flag + ", " + doc.variable + "  (default: " +
-                                  doc.default_value + ")\n      " + doc.meaning + "\n";
+        const std::string entry = doc.flag + ", " + doc.variable +
+                                  "  (default: " + doc.default_value + ")\n      " + doc.meaning +
+                                  "\n";
         EXPECT_NE(help.find(entry), std::string::npos) << doc.variable;
     }
 }

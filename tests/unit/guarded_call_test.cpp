@@ -14,8 +14,8 @@ namespace {
 
 std::optional<bool> bypass_of(const std::string& query) {
     http::Request request;
-    http::RequestContext context{request, "/api/success-request", *http::parse_query(query), {},
-                                 "id"};
+    http::RequestContext context{
+        request, "/api/success-request", *http::parse_query(query), {}, "id"};
     return parse_bypass(context);
 }
 

@@ -6,11 +6,16 @@
 namespace circuitlab::ops {
 namespace {
 
-boost::asio::awaitable<http::Response> unused(http::RequestContext&) { co_return http::Response{}; }
+boost::asio::awaitable<http::Response> unused(http::RequestContext&) {
+    co_return http::Response{};
+}
 
 TEST(OpenApiTest, DocumentsEveryVisibleRouteWithItsParametersAndAnswers) {
     http::Router router;
-    http::RouteDoc doc{"Forecast", "", "scenarios", {{"non_circuit_breaker", "Bypass", {"1", "0"}}},
+    http::RouteDoc doc{"Forecast",
+                       "",
+                       "scenarios",
+                       {{"non_circuit_breaker", "Bypass", {"1", "0"}}},
                        {{200, "ok", R"({"a":1})"}, {503, "open", ""}}};
     router.add({http::Verb::get, "/api/success-request", unused, doc});
     http::RouteDoc hidden;

@@ -6,8 +6,12 @@ namespace circuitlab::breaker {
 namespace {
 
 TEST(StateTest, NamesRoundTrip) {
-    for (State state : {State::closed, State::open, State::half_open, State::disabled,
-                        State::forced_open, State::metrics_only}) {
+    for (State state : {State::closed,
+                        State::open,
+                        State::half_open,
+                        State::disabled,
+                        State::forced_open,
+                        State::metrics_only}) {
         EXPECT_EQ(state_from_string(to_string(state)), state);
     }
     EXPECT_FALSE(state_from_string("ajar").has_value());

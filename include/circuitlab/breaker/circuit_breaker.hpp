@@ -80,7 +80,7 @@ class CircuitBreaker;
 /// The right to make one call. Complete it exactly once with the outcome; a permit
 /// destroyed without an outcome counts as ignored (frees its trial slot). Move-only.
 class Permit {
-public:
+  public:
     Permit(Permit&& other) noexcept;
     Permit& operator=(Permit&& other) noexcept;
     Permit(const Permit&) = delete;
@@ -100,7 +100,7 @@ public:
     /// When the permit was given, on the breaker's clock.
     Clock::time_point started() const { return started_; }
 
-private:
+  private:
     friend class CircuitBreaker;
     Permit(std::shared_ptr<CircuitBreaker> breaker,
            std::uint64_t generation,
@@ -120,7 +120,7 @@ private:
 /// half-open with auto_half_open, the in-flight trip) are evaluated lazily against the
 /// clock on every call, read and poll(): the breaker has no timer of its own.
 class CircuitBreaker : public std::enable_shared_from_this<CircuitBreaker> {
-public:
+  public:
     /// The config must be valid (see validate); the clock must outlive the breaker.
     /// `random` draws the open-wait jitter; empty: a generator seeded at random.
     static std::shared_ptr<CircuitBreaker> create(std::string name,
@@ -154,14 +154,18 @@ public:
     const std::string& name() const { return name_; }
     const BreakerConfig& config() const { return config_; }
 
-private:
+  private:
     struct Private {};
 
-public:
-    CircuitBreaker(Private, std::string name, BreakerConfig config, const Clock& clock,
-                   TransitionObserver observer, RandomSource random);
+  public:
+    CircuitBreaker(Private,
+                   std::string name,
+                   BreakerConfig config,
+                   const Clock& clock,
+                   TransitionObserver observer,
+                   RandomSource random);
 
-private:
+  private:
     friend class Permit;
 
     using Events = std::vector<Transition>;
@@ -198,7 +202,7 @@ private:
     std::size_t consecutive_failures_ = 0;
     Clock::time_point open_until_{};
     Clock::time_point half_open_until_{};  ///< Set by the first trial of a half-open period.
-    std::size_t trials_taken_ = 0;          ///< Trials let through in this half-open period.
+    std::size_t trials_taken_ = 0;         ///< Trials let through in this half-open period.
     std::size_t trials_in_flight_ = 0;
     CountWindow trials_;
 };

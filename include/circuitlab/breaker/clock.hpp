@@ -7,7 +7,7 @@ namespace circuitlab::breaker {
 /// Source of time for the breaker. Production uses SteadyClock; tests drive a fake clock,
 /// so no breaker test ever sleeps.
 class Clock {
-public:
+  public:
     using duration = std::chrono::steady_clock::duration;
     using time_point = std::chrono::steady_clock::time_point;
 
@@ -19,7 +19,7 @@ public:
 
 /// The process's monotonic clock.
 class SteadyClock final : public Clock {
-public:
+  public:
     time_point now() const override { return std::chrono::steady_clock::now(); }
 };
 

@@ -15,7 +15,7 @@ namespace circuitlab::breaker {
 /// prefix that only grows as time passes. Memory holds every call since the oldest one
 /// still in flight. Not thread-safe; the breaker guards it. Time must not go backwards.
 class InFlight {
-public:
+  public:
     /// Tracks calls that become slow once they are `slow_after` old.
     explicit InFlight(Clock::duration slow_after);
 
@@ -41,7 +41,7 @@ public:
     /// When the next call in flight becomes slow; nullopt when none is left to.
     std::optional<Clock::time_point> next_slow_at() const;
 
-private:
+  private:
     struct Entry {
         Clock::time_point start;
         bool done = false;

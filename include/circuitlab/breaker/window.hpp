@@ -27,7 +27,7 @@ struct WindowCounts {
 /// Count-based sliding window: the results of the last `size` calls. Not thread-safe;
 /// the breaker guards it.
 class CountWindow {
-public:
+  public:
     /// A window of `size` calls (>= 1).
     explicit CountWindow(std::size_t size);
 
@@ -41,7 +41,7 @@ public:
 
     std::size_t size() const { return slots_.size(); }
 
-private:
+  private:
     struct Slot {
         bool failure = false;
         bool slow = false;
@@ -56,7 +56,7 @@ private:
 /// before it, in one bucket per second, aged against the time passed in. Not thread-safe;
 /// the breaker guards it. Time must not go backwards.
 class TimeWindow {
-public:
+  public:
     /// A window of `seconds` one-second buckets (>= 1).
     explicit TimeWindow(std::size_t seconds);
 
@@ -75,7 +75,7 @@ public:
     /// Number of one-second buckets.
     std::size_t size() const { return buckets_.size(); }
 
-private:
+  private:
     void drop(WindowCounts& bucket);
 
     std::vector<WindowCounts> buckets_;
@@ -87,7 +87,7 @@ private:
 /// The sliding window of a closed breaker: count- or time-based, chosen by the config.
 /// A variant rather than an interface, so recording makes no virtual call.
 class SlidingWindow {
-public:
+  public:
     /// The window the config asks for.
     SlidingWindow(WindowType type, std::size_t size);
 
@@ -103,7 +103,7 @@ public:
     /// Forgets every result.
     void clear();
 
-private:
+  private:
     std::variant<CountWindow, TimeWindow> window_;
 };
 

@@ -32,12 +32,12 @@ std::optional<Upstream> parse_upstream_url(std::string_view url, std::string* er
 
 /// Why a call did not produce an answer.
 enum class CallError {
-    none,      ///< An answer was read (any status).
-    timeout,   ///< The deadline passed (connect, write or read).
-    connect,   ///< Resolve or connect failed (refused, unreachable, no such host).
-    reset,     ///< The connection closed or reset before a whole answer arrived.
-    protocol,  ///< The answer was not valid HTTP or broke a limit.
-    cancelled, ///< The call was cancelled (shutdown).
+    none,       ///< An answer was read (any status).
+    timeout,    ///< The deadline passed (connect, write or read).
+    connect,    ///< Resolve or connect failed (refused, unreachable, no such host).
+    reset,      ///< The connection closed or reset before a whole answer arrived.
+    protocol,   ///< The answer was not valid HTTP or broke a limit.
+    cancelled,  ///< The call was cancelled (shutdown).
 };
 
 /// The reason name of an error (`timeout`, `connect`, ...), as used in 502 answers.
@@ -46,10 +46,10 @@ std::string_view to_string(CallError error);
 /// Options of the client; one pool per upstream authority.
 struct ClientOptions {
     std::chrono::milliseconds connect_timeout{500};
-    std::size_t max_connections = 64;    ///< Open connections per upstream (busy + idle).
-    std::size_t max_idle = 64;           ///< Idle connections kept per upstream.
+    std::size_t max_connections = 64;  ///< Open connections per upstream (busy + idle).
+    std::size_t max_idle = 64;         ///< Idle connections kept per upstream.
     std::chrono::milliseconds idle_timeout{30'000};  ///< An idle connection older is closed.
-    std::size_t answer_limit = 1024 * 1024;  ///< Bytes of answer headers + body.
+    std::size_t answer_limit = 1024 * 1024;          ///< Bytes of answer headers + body.
 };
 
 /// Outcome of one call.
@@ -78,7 +78,7 @@ struct ClientStats {
 ///
 /// Thread-safety: one client may be shared by coroutines on any strands of one io_context.
 class Client {
-public:
+  public:
     /// A client whose sockets use `executor` (the io_context's, not a strand: each call runs
     /// on the executor of the coroutine that makes it).
     Client(boost::asio::any_io_executor executor, ClientOptions options);
@@ -92,11 +92,10 @@ public:
     /// Sends `GET base_path + target` with the given extra headers and waits for the answer
     /// or the deadline. Never throws for network reasons. `upstream` must stay alive until
     /// the call completes; an empty base_path + target is sent as `/`.
-    boost::asio::awaitable<CallResult> get(
-        const Upstream& upstream,
-        std::string target,
-        std::vector<std::pair<std::string, std::string>> headers,
-        std::chrono::milliseconds timeout);
+    boost::asio::awaitable<CallResult> get(const Upstream& upstream,
+                                           std::string target,
+                                           std::vector<std::pair<std::string, std::string>> headers,
+                                           std::chrono::milliseconds timeout);
 
     /// Counters since construction. Thread-safe.
     ClientStats stats() const;
@@ -106,7 +105,7 @@ public:
 
     struct Impl;
 
-private:
+  private:
     std::shared_ptr<Impl> impl_;
 };
 

@@ -51,10 +51,10 @@ struct RouteDoc {
 /// What a handler sees of a request. Valid for the duration of the handler only.
 struct RequestContext {
     const Request& request;
-    std::string_view path;                          ///< Target without the query string.
-    std::vector<QueryParam> query;                  ///< Percent-decoded query parameters.
-    std::map<std::string, std::string> path_params; ///< Values of `{name}` segments.
-    std::string request_id;                         ///< Sanitised X-Request-ID of this request.
+    std::string_view path;                           ///< Target without the query string.
+    std::vector<QueryParam> query;                   ///< Percent-decoded query parameters.
+    std::map<std::string, std::string> path_params;  ///< Values of `{name}` segments.
+    std::string request_id;                          ///< Sanitised X-Request-ID of this request.
 
     /// First value of a query parameter, or nullptr when absent.
     const std::string* query_value(std::string_view name) const;
@@ -85,7 +85,7 @@ struct Match {
 /// The route table of a process. Filled once at start-up, then read-only and safe to
 /// share between threads.
 class Router {
-public:
+  public:
     /// Adds a route. Throws std::invalid_argument on a duplicate method and pattern.
     void add(Route route);
 
@@ -97,7 +97,7 @@ public:
     /// Every route, in the order added.
     const std::vector<Route>& routes() const { return routes_; }
 
-private:
+  private:
     /// A route's pattern cut into its segments once, when the route is added, so that a
     /// lookup splits only the request's path.
     struct Pattern {

@@ -8,9 +8,9 @@
 #include <mutex>
 #include <string>
 
+#include <spdlog/logger.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <spdlog/logger.h>
 
 #include "circuitlab/http/router.hpp"
 
@@ -18,13 +18,13 @@ namespace circuitlab::http {
 
 /// Limits and timeouts of the server. Every value is checked by the config loader.
 struct ServerOptions {
-    std::size_t header_limit = 16 * 1024;      ///< Bytes of request line + headers (431 past).
-    std::size_t body_limit = 64 * 1024;        ///< Bytes of request body (413 past).
+    std::size_t header_limit = 16 * 1024;  ///< Bytes of request line + headers (431 past).
+    std::size_t body_limit = 64 * 1024;    ///< Bytes of request body (413 past).
     std::chrono::milliseconds header_timeout{10'000};  ///< To read one request's headers.
     std::chrono::milliseconds idle_timeout{60'000};    ///< Keep-alive idle time.
-    std::size_t max_connections = 10'000;      ///< Open connections; new ones closed past it.
-    std::string server_name = "circuitlab";    ///< `Server` header of every answer.
-    std::shared_ptr<spdlog::logger> log;       ///< Logger for access lines; null: none.
+    std::size_t max_connections = 10'000;    ///< Open connections; new ones closed past it.
+    std::string server_name = "circuitlab";  ///< `Server` header of every answer.
+    std::shared_ptr<spdlog::logger> log;     ///< Logger for access lines; null: none.
 };
 
 /// Asynchronous HTTP/1.1 server: accepts on one endpoint, reads requests with limits and
@@ -36,7 +36,7 @@ struct ServerOptions {
 /// Thread-safety: start/stop may be called from any thread; the io_context may be run by
 /// several threads (each connection runs on its own strand).
 class Server {
-public:
+  public:
     /// A server answering with `router`, which must outlive every connection.
     Server(boost::asio::io_context& io, const Router& router, ServerOptions options);
 
@@ -68,7 +68,7 @@ public:
 
     struct Impl;
 
-private:
+  private:
     std::shared_ptr<Impl> impl_;
 };
 

@@ -19,7 +19,7 @@ namespace circuitlab::lab {
 /// but never longer than `max_period`, because calls can bring a deadline forward.
 /// start() and stop() may be called from any thread; the timer runs on a strand.
 class BreakerPoller {
-public:
+  public:
     /// Does nothing until start(). The breakers and the clock must outlive the poller's
     /// timer: stop it (or stop the io_context) before they go.
     BreakerPoller(const boost::asio::any_io_executor& executor,
@@ -37,7 +37,7 @@ public:
     /// (at least 1 ms, at most max_period). Runs on the caller's thread.
     std::chrono::milliseconds poll_all();
 
-private:
+  private:
     void schedule();
 
     boost::asio::strand<boost::asio::any_io_executor> strand_;

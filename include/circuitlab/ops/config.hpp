@@ -35,14 +35,14 @@ struct Config {
     std::string midline_domain = "http://midline:8000";
     std::string backline_domain = "http://backline:8000";
 
-    double fail_rate = 0.7;                    ///< Backline: chance of a 500 (0..1).
-    double slow_rate = 0.7;                    ///< Backline: chance of a delay (0..1).
-    std::chrono::milliseconds sleep{1000};     ///< Backline: the delay.
+    double fail_rate = 0.7;                 ///< Backline: chance of a 500 (0..1).
+    double slow_rate = 0.7;                 ///< Backline: chance of a delay (0..1).
+    std::chrono::milliseconds sleep{1000};  ///< Backline: the delay.
 
     std::chrono::milliseconds upstream_timeout{1000};
     std::chrono::milliseconds upstream_connect_timeout{500};
     std::size_t upstream_max_connections = 256;
-    std::size_t upstream_max_concurrent = 200;       ///< Bulkhead per upstream.
+    std::size_t upstream_max_concurrent = 200;      ///< Bulkhead per upstream.
     std::chrono::milliseconds deadline_margin{20};  ///< Kept from a caller's budget.
     lab::RetryPolicy retry;                         ///< Retries and their budget.
 
@@ -67,7 +67,7 @@ struct Config {
 /// A bad setting: the message is one line naming the setting, the accepted range and the
 /// value given. main prints it and exits with code 2.
 class ConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
