@@ -30,7 +30,8 @@
 #   BASE_PORT_FIRST     first of the baseline ports (19001): chain gateway +0, its hops
 #                       +100..+102, 1-hop gateway +3, its answering hop +400
 #   NGINX_WORKERS       workers per baseline Nginx (1)
-#   THREADS, LOG_LEVEL (warn), and the other lab settings pass through to the lab.
+#   THREADS, LOG_LEVEL (warn), and the other lab settings pass through to the lab; the bench
+#   sets CB_WAIT_IN_OPEN_MS (1 h) and UPSTREAM_MAX_CONCURRENT (BENCH_STORM + 64) unless given.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,6 +56,9 @@ export LAB_BACKLINE_PORT=${LAB_BACKLINE_PORT:-25004}
 export LOG_LEVEL=${LOG_LEVEL:-warn}
 # A tripped breaker must stay open through the rejection point.
 export CB_WAIT_IN_OPEN_MS=${CB_WAIT_IN_OPEN_MS:-3600000}
+# Room in the bulkhead for every call of the storm, so that all of them wait for backline (a
+# timeout storm) instead of the excess turning into a flood of instant 503s.
+export UPSTREAM_MAX_CONCURRENT=${UPSTREAM_MAX_CONCURRENT:-$((${BENCH_STORM:-256} + 64))}
 
 BASE=${BASE_PORT_FIRST:-19001}
 CHAIN_PORT=$BASE
