@@ -69,7 +69,7 @@ int healthcheck(const std::vector<std::string>& args) {
     return status == 200 ? 0 : 1;
 }
 
-http::ServerOptions server_options(const ops::Config& config) {
+http::ServerOptions server_options(const ops::Config& config, ops::ServerMetrics& metrics) {
     http::ServerOptions options;
     options.header_limit = config.header_limit;
     options.body_limit = config.body_limit;
@@ -77,6 +77,7 @@ http::ServerOptions server_options(const ops::Config& config) {
     options.idle_timeout = config.idle_timeout;
     options.max_connections = config.max_connections;
     options.log = ops::logger("http");
+    options.on_answer = [&metrics](const http::AnswerRecord& record) { metrics.on_answer(record); };
     return options;
 }
 
@@ -96,7 +97,8 @@ int serve(const ops::Config& config) {
         poller.start();
     }
 
-    http::Server server(io, role->router, server_options(config));
+    http::Server server(io, role->router, server_options(config, role->metrics));
+    role->open_connections = [&server] { return server.open_connections(); };
     const std::string listen = config.listen_host + ":" + std::to_string(config.listen_port);
     try {
         server.listen({net::ip::make_address(config.listen_host), config.listen_port});
@@ -105,6 +107,7 @@ int serve(const ops::Config& config) {
         return exit_cannot_serve;
     }
     server.start();
+    net::co_spawn(io, ops::publish_outcomes(role->events, role->board), net::detached);
     role->ready = true;
     log->info(
         "{} listening on {} with {} threads", ops::to_string(config.role), listen, config.threads);
@@ -116,6 +119,7 @@ int serve(const ops::Config& config) {
         }
         log->info("signal {}: draining for up to {} ms", signal, config.shutdown_grace.count());
         role->ready = false;
+        role->events.close();  // Event streams would otherwise hold their connections.
         poller.stop();
         server.shutdown(config.shutdown_grace, [&] {
             if (role->client) {

@@ -110,11 +110,18 @@ std::string next_domain(const ops::Config& config) {
     return config.role == ops::Role::frontier ? config.midline_domain : config.backline_domain;
 }
 
-std::shared_ptr<breaker::CircuitBreaker> make_breaker(const ops::Config& config,
+std::shared_ptr<breaker::CircuitBreaker> make_breaker(RoleParts& parts,
+                                                      const ops::Config& config,
                                                       const breaker::Clock& clock,
-                                                      std::string name) {
-    auto breaker = breaker::CircuitBreaker::create(
-        std::move(name), config.breaker, clock, ops::log_transition);
+                                                      const std::string& name) {
+    auto* events = &parts.events;
+    auto observer = parts.board.track(name, [events](const breaker::Transition& transition) {
+        ops::log_transition(transition);
+        const ops::TransitionRecord record{transition, std::chrono::system_clock::now()};
+        events->publish("transition", ops::BreakerBoard::transition_json(record).dump());
+    });
+    auto breaker = breaker::CircuitBreaker::create(name, config.breaker, clock, observer);
+    parts.board.attach(breaker);
     if (config.breaker_forced_state) {
         breaker->force(*config.breaker_forced_state, "forced at start-up by CB_FORCED_STATE");
     }
@@ -142,16 +149,21 @@ void add_proxy_routes(RoleParts& parts,
     hop.max_concurrent = config.upstream_max_concurrent;
     hop.deadline_margin = config.deadline_margin;
     hop.log = ops::logger("lab");
+    auto* board = &parts.board;
+    hop.recorder = [board](const lab::CallRecord& call) { board->record(call); };
+    parts.next = hop.upstream;
+    parts.chain_timeout = config.role == ops::Role::frontier ? std::chrono::milliseconds(4000)
+                                                             : std::chrono::milliseconds(2000);
     parts.hop = std::make_unique<lab::GuardedCall>(*parts.client, hop);
 
     std::shared_ptr<breaker::CircuitBreaker> shared;
     for (const std::string& path : scenario_paths) {
         std::shared_ptr<breaker::CircuitBreaker> breaker;
         if (config.breaker_scope == ops::BreakerScope::upstream) {
-            shared = shared ? shared : make_breaker(config, clock, hop.name);
+            shared = shared ? shared : make_breaker(parts, config, clock, hop.name);
             breaker = shared;
         } else {
-            breaker = make_breaker(config, clock, hop.name + "[" + path.substr(5) + "]");
+            breaker = make_breaker(parts, config, clock, hop.name + "[" + path.substr(5) + "]");
             parts.breakers.push_back(breaker);
         }
         auto* guarded = parts.hop.get();
@@ -283,7 +295,9 @@ std::string role_description(ops::Role role) {
 std::unique_ptr<RoleParts> build_role(const ops::Config& config,
                                       net::io_context& io,
                                       const breaker::Clock& clock) {
-    auto parts = std::make_unique<RoleParts>();
+    auto parts = std::make_unique<RoleParts>(clock);
+    parts->role = config.role;
+    parts->admin_token = config.admin_token;
     if (config.role == ops::Role::backline) {
         add_backline_routes(*parts, config);
     } else {
@@ -291,6 +305,7 @@ std::unique_ptr<RoleParts> build_role(const ops::Config& config,
     }
     add_health_routes(*parts, config);
     add_schema_routes(*parts);
+    add_observe_routes(*parts);
 
     const ops::ApiInfo info{"Circuit Breaker Lab: " + std::string(ops::to_string(config.role)),
                             "0.1.0",

@@ -89,17 +89,28 @@ CallResult failed(const Failure& failure) {
     return failed(error, fmt::format("{}: {}", failure.step, failure.ec.message()));
 }
 
-Request make_request(const Upstream& upstream,
+Request make_request(Verb method,
+                     const Upstream& upstream,
                      const std::string& target,
-                     const std::vector<std::pair<std::string, std::string>>& headers) {
+                     const std::vector<std::pair<std::string, std::string>>& headers,
+                     std::string body) {
     std::string path = upstream.base_path + target;
-    Request request{Verb::get, path.empty() ? "/" : path, 11};
+    Request request{method, path.empty() ? "/" : path, 11};
     request.set(beast::http::field::host, upstream.authority());
     request.set(beast::http::field::connection, "keep-alive");
     for (const auto& [name, value] : headers) {
         request.set(name, value);
     }
+    if (!body.empty() || method == Verb::put || method == Verb::post) {
+        request.body() = std::move(body);
+        request.prepare_payload();
+    }
     return request;
+}
+
+/// Whether sending the request twice does no more harm than sending it once.
+bool is_idempotent(Verb method) {
+    return method == Verb::get || method == Verb::head || method == Verb::put;
 }
 
 std::optional<Upstream> reject(std::string* error, std::string_view why) {
@@ -198,6 +209,7 @@ class Call {
          const net::any_io_executor& executor)
         : impl_(std::move(impl)),
           upstream_(upstream),
+          idempotent_(is_idempotent(request.method())),
           wire_(to_wire(request)),
           start_(SteadyClock::now()),
           deadline_(start_ + timeout),
@@ -241,7 +253,7 @@ class Call {
             // The peer closed a kept-alive connection just as we reused it: that is no
             // answer yet, so the request is sent once more on a fresh connection.
             const bool unanswered = !failure.answer_started && is_reset(failure.ec);
-            retry_ = attempts_ == 1 && lease.reused() && unanswered;
+            retry_ = attempts_ == 1 && lease.reused() && unanswered && idempotent_;
             return failed(failure);
         }
 
@@ -309,6 +321,7 @@ class Call {
 
     std::shared_ptr<Client::Impl> impl_;
     const Upstream& upstream_;
+    const bool idempotent_;   ///< Safe to send twice (GET, HEAD, PUT).
     const std::string wire_;  ///< The request, serialised once for every attempt.
     const SteadyClock::time_point start_;
     const SteadyClock::time_point deadline_;
@@ -383,10 +396,24 @@ net::awaitable<CallResult> Client::get(const Upstream& upstream,
                                        std::string target,
                                        std::vector<std::pair<std::string, std::string>> headers,
                                        std::chrono::milliseconds timeout) {
+    co_return co_await send(
+        Verb::get, upstream, std::move(target), std::move(headers), {}, timeout);
+}
+
+net::awaitable<CallResult> Client::send(Verb method,
+                                        const Upstream& upstream,
+                                        std::string target,
+                                        std::vector<std::pair<std::string, std::string>> headers,
+                                        std::string body,
+                                        std::chrono::milliseconds timeout) {
     auto impl = impl_;  // Keeps the pool alive even if the Client goes away meanwhile.
     ++impl->calls;
     const auto executor = co_await net::this_coro::executor;
-    Call call(impl, upstream, make_request(upstream, target, headers), timeout, executor);
+    Call call(impl,
+              upstream,
+              make_request(method, upstream, target, headers, std::move(body)),
+              timeout,
+              executor);
     try {
         co_return co_await call.run();
     } catch (const boost::system::system_error& e) {

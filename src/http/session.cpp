@@ -121,6 +121,24 @@ net::awaitable<void> drain(beast::tcp_stream& stream) {
     }
 }
 
+/// Writes a streamed body straight to the socket, each chunk within the idle timeout.
+class Writer final : public StreamWriter {
+  public:
+    Writer(beast::tcp_stream& stream, std::chrono::milliseconds timeout)
+        : stream_(stream), timeout_(timeout) {}
+
+    net::awaitable<bool> write(std::string_view chunk) override {
+        stream_.expires_after(timeout_);
+        auto [ec, bytes] = co_await net::async_write(stream_, net::buffer(chunk), use_tuple);
+        stream_.expires_never();
+        co_return !ec;
+    }
+
+  private:
+    beast::tcp_stream& stream_;
+    std::chrono::milliseconds timeout_;
+};
+
 }  // namespace
 
 Session::Session(std::shared_ptr<Server::Impl> server, net::ip::tcp::socket socket)
@@ -242,6 +260,12 @@ net::awaitable<bool> Session::answer(Request& request) {
     ++server_->active_requests;
     const std::string id = request_id_of(request);
     Response answer = co_await respond(request, id);
+    if (streamed_) {
+        log_access(view(request.method_string()), view(request.target()), answer, start, id);
+        report(view(request.method_string()), answer, start);
+        --server_->active_requests;
+        co_return false;  // A streamed body ends with the connection.
+    }
 
     const bool keep_alive = request.keep_alive() && !stopping_;
     finish_answer(answer, request.version(), keep_alive, id);
@@ -251,6 +275,7 @@ net::awaitable<bool> Session::answer(Request& request) {
     log_access(view(request.method_string()), view(request.target()), answer, start, id);
 
     const bool written = co_await write(answer);
+    report(view(request.method_string()), answer, start);
     --server_->active_requests;
     busy_ = false;
     co_return written&& keep_alive && !stopping_;
@@ -259,6 +284,8 @@ net::awaitable<bool> Session::answer(Request& request) {
 net::awaitable<void> Session::answer_error(Response& answer, const std::string& id) {
     finish_answer(answer, 11, false, id);
     log_access("-", "-", answer, SteadyClock::now(), id);
+    route_ = nullptr;
+    report("-", answer, SteadyClock::now());
     if (!co_await write(answer)) {
         co_return;
     }
@@ -275,6 +302,7 @@ net::awaitable<void> Session::answer_error(Response& answer, const std::string& 
 net::awaitable<Response> Session::respond(const Request& request, const std::string& id) {
     const auto [path, query_text] = split_target(view(request.target()));
     Match match = find_route(server_->router, request.method(), path);
+    route_ = match.route;
     if (match.route == nullptr) {
         co_return no_route(match, path);
     }
@@ -285,7 +313,47 @@ net::awaitable<Response> Session::respond(const Request& request, const std::str
     }
 
     RequestContext context{request, path, std::move(*query), std::move(match.path_params), id};
-    co_return co_await call_handler(*match.route, context);
+    Response answer = co_await call_handler(*match.route, context);
+    if (match.route->stream && answer.result() == Status::ok && request.method() == Verb::get) {
+        co_await stream_body(*match.route, context, answer, id);
+    }
+    co_return answer;
+}
+
+net::awaitable<void> Session::stream_body(const Route& route,
+                                          RequestContext& context,
+                                          Response& head,
+                                          const std::string& id) {
+    streamed_ = true;
+    // No length and no chunking: the body ends when the connection closes.
+    std::string text = "HTTP/1.1 200 OK\r\n";
+    for (const auto& field : head) {
+        text += std::string(view(field.name_string())) + ": " + std::string(view(field.value()));
+        text += "\r\n";
+    }
+    text += "Server: " + server_->options.server_name + "\r\nX-Request-ID: " + id +
+            "\r\nConnection: close\r\n\r\n";
+    Writer writer(stream_, server_->options.idle_timeout);
+    if (!co_await writer.write(text)) {
+        co_return;
+    }
+    try {
+        co_await route.stream(context, writer);
+    } catch (const std::exception& e) {
+        log_failure(context, e.what());
+    }
+}
+
+void Session::report(std::string_view method, const Response& answer, TimePoint start) {
+    if (!server_->options.on_answer) {
+        return;
+    }
+    AnswerRecord record;
+    record.method = method;
+    record.route = route_ != nullptr ? std::string_view(route_->pattern) : std::string_view();
+    record.status = answer.result_int();
+    record.elapsed = SteadyClock::now() - start;
+    server_->options.on_answer(record);
 }
 
 net::awaitable<Response> Session::call_handler(const Route& route, RequestContext& context) {

@@ -61,6 +61,11 @@ class Session : public std::enable_shared_from_this<Session> {
     boost::asio::awaitable<void> answer_error(Response& answer, const std::string& id);
     boost::asio::awaitable<Response> respond(const Request& request, const std::string& id);
     boost::asio::awaitable<Response> call_handler(const Route& route, RequestContext& context);
+    boost::asio::awaitable<void> stream_body(const Route& route,
+                                             RequestContext& context,
+                                             Response& head,
+                                             const std::string& id);
+    void report(std::string_view method, const Response& answer, TimePoint start);
     void finish_answer(Response& answer, unsigned version, bool keep_alive, const std::string& id);
     boost::asio::awaitable<bool> write(Response& answer);
     void close_stream();
@@ -80,6 +85,8 @@ class Session : public std::enable_shared_from_this<Session> {
     bool busy_ = false;
     bool stopping_ = false;
     bool forced_ = false;
+    const Route* route_ = nullptr;  ///< Route of the request being answered, if any.
+    bool streamed_ = false;         ///< The answer was streamed: it is already sent.
 };
 
 }  // namespace circuitlab::http

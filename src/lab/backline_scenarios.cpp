@@ -114,20 +114,21 @@ net::awaitable<http::Response> Backline::success(const http::RequestContext& con
 }
 
 net::awaitable<http::Response> Backline::timeout(const http::RequestContext& context) {
+    const Chaos chaos = this->chaos();  // One consistent set for the whole request.
     const auto now = std::chrono::steady_clock::now();
     const auto deadline = request_deadline(context.request, now, -caller_gone_grace);
-    if (chance(chaos_.slow_rate) && chaos_.sleep.count() > 0) {
+    if (chance(chaos.slow_rate) && chaos.sleep.count() > 0) {
         // Nobody waits for an answer past the caller's deadline: stop working there.
-        const bool cut = deadline && *deadline < now + chaos_.sleep;
+        const bool cut = deadline && *deadline < now + chaos.sleep;
         net::steady_timer timer(co_await net::this_coro::executor);
-        timer.expires_at(cut ? *deadline : now + chaos_.sleep);
+        timer.expires_at(cut ? *deadline : now + chaos.sleep);
         // Cancelled at shutdown: answer anyway, the client may still be waiting.
         co_await timer.async_wait(net::as_tuple(net::use_awaitable));
         if (cut) {
             co_return deadline_answer("backline", context.request.version());
         }
     }
-    if (chance(chaos_.fail_rate)) {
+    if (chance(chaos.fail_rate)) {
         co_return failed(context.request.version());
     }
     co_return forecast(context.request.version());
@@ -135,6 +136,16 @@ net::awaitable<http::Response> Backline::timeout(const http::RequestContext& con
 
 net::awaitable<http::Response> Backline::mustfail(const http::RequestContext& context) {
     co_return failed(context.request.version());
+}
+
+Chaos Backline::chaos() const {
+    std::lock_guard lock(mutex_);
+    return chaos_;
+}
+
+void Backline::set_chaos(const Chaos& chaos) {
+    std::lock_guard lock(mutex_);
+    chaos_ = chaos;
 }
 
 }  // namespace circuitlab::lab

@@ -137,6 +137,8 @@ net::awaitable<GuardedCall::Attempt> GuardedCall::attempt(const http::RequestCon
     if (tried.result.response && is_shed(*tried.result.response)) {
         ++counters_.shed;
     }
+    record(
+        breaker, bypass ? CallRecord::Kind::bypassed : CallRecord::Kind::permitted, &tried.result);
     co_return tried;
 }
 
@@ -198,6 +200,7 @@ http::Response GuardedCall::rejected(const http::RequestContext& context,
                                      const breaker::CircuitBreaker& breaker,
                                      const breaker::Rejection& rejection) {
     ++counters_.rejected;
+    record(breaker, CallRecord::Kind::rejected, nullptr);
     if (options_.log) {
         options_.log->debug("rejected by {} ({}) {} id={}",
                             breaker.name(),
@@ -221,6 +224,21 @@ void GuardedCall::log_attempt(const http::RequestContext& context,
                             took.count(),
                             context.request_id);
     }
+}
+
+void GuardedCall::record(const breaker::CircuitBreaker& breaker,
+                         CallRecord::Kind kind,
+                         const http::CallResult* result) const {
+    if (!options_.recorder) {
+        return;
+    }
+    CallRecord record{breaker.name(), kind, breaker::Outcome::ignored, "rejected", {}};
+    if (result != nullptr) {
+        record.outcome = classify(*result, options_.policy);
+        record.reason = call_reason(*result, options_.policy);
+        record.elapsed = result->elapsed;
+    }
+    options_.recorder(record);
 }
 
 }  // namespace circuitlab::lab

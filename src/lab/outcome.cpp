@@ -28,4 +28,18 @@ breaker::Outcome classify(const http::CallResult& result, const OutcomePolicy& p
     return policy.failure_statuses.contains(status) ? Outcome::failure : Outcome::success;
 }
 
+std::string_view call_reason(const http::CallResult& result, const OutcomePolicy& policy) {
+    if (result.error != http::CallError::none) {
+        return http::to_string(result.error);
+    }
+    const http::Response& response = *result.response;
+    if (is_shed(response)) {
+        return "shed";
+    }
+    if (classify(result, policy) == breaker::Outcome::failure) {
+        return "upstream_status";
+    }
+    return "ok";
+}
+
 }  // namespace circuitlab::lab

@@ -11,7 +11,9 @@
 #define CIRCUITLAB_ASSET(id, name)                        \
     extern "C" const char circuitlab_asset_##id##_data[]; \
     extern "C" const std::uint64_t circuitlab_asset_##id##_size;
+#define CIRCUITLAB_DASHBOARD_ASSET(id, name) CIRCUITLAB_ASSET(id, name)
 #include "embedded_assets.inc"
+#undef CIRCUITLAB_DASHBOARD_ASSET
 #undef CIRCUITLAB_ASSET
 
 namespace circuitlab::ops {
@@ -48,23 +50,48 @@ const auto& table() {
     static const std::array assets = {
 #define CIRCUITLAB_ASSET(id, name) \
     make_asset(name, circuitlab_asset_##id##_data, circuitlab_asset_##id##_size),
+#define CIRCUITLAB_DASHBOARD_ASSET(id, name)
 #include "embedded_assets.inc"
+#undef CIRCUITLAB_DASHBOARD_ASSET
 #undef CIRCUITLAB_ASSET
     };
     return assets;
 }
 
-}  // namespace
+const auto& dashboard_table() {
+    static const std::array assets = {
+#define CIRCUITLAB_ASSET(id, name)
+#define CIRCUITLAB_DASHBOARD_ASSET(id, name) \
+    make_asset(name, circuitlab_asset_##id##_data, circuitlab_asset_##id##_size),
+#include "embedded_assets.inc"
+#undef CIRCUITLAB_DASHBOARD_ASSET
+#undef CIRCUITLAB_ASSET
+    };
+    return assets;
+}
 
-const Asset* find_asset(std::string_view name) {
+const Asset* find_in(std::span<const Asset> assets, std::string_view name) {
     const std::string_view wanted = name.empty() ? index_name : name;
-
-    for (const Asset& asset : table()) {
+    for (const Asset& asset : assets) {
         if (asset.path == wanted) {
             return &asset;
         }
     }
     return nullptr;
+}
+
+}  // namespace
+
+const Asset* find_asset(std::string_view name) {
+    return find_in(table(), name);
+}
+
+const Asset* find_dashboard_asset(std::string_view name) {
+    return find_in(dashboard_table(), name);
+}
+
+std::span<const Asset> dashboard_assets() {
+    return dashboard_table();
 }
 
 std::span<const Asset> all_assets() {

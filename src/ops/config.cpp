@@ -108,6 +108,24 @@ std::string parse_choice(const std::string& name,
     fail(name, "one of " + list, value);
 }
 
+std::string parse_token(const std::string& name, const std::string& value) {
+    const auto allowed = [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("._~+/=-").find(c) != std::string_view::npos;
+    };
+    if (value.empty()) {
+        return value;  // Set but empty: no token, as when unset.
+    }
+    if (value.size() < 16 || value.size() > 256 ||
+        !std::all_of(value.begin(), value.end(), allowed)) {
+        // The value itself is a secret: name its length, never the value.
+        fail(name,
+             "16 to 256 of A-Z a-z 0-9 . _ ~ + / = -",
+             "<" + std::to_string(value.size()) + " characters>");
+    }
+    return value;
+}
+
 std::string parse_domain(const std::string& name, const std::string& value) {
     std::string why;
     if (!http::parse_upstream_url(value, &why)) {
@@ -505,6 +523,12 @@ std::vector<Setting> ops_settings() {
              c.idle_timeout = parse_ms("IDLE_TIMEOUT_MS", v, 100, 3'600'000);
          },
          [](const Config& c) { return show_ms(c.idle_timeout); }},
+        {"ADMIN_TOKEN",
+         "bearer token of the admin routes, 16 to 256 of A-Z a-z 0-9 . _ ~ + / = - "
+         "(none: they answer 403)",
+         [](Config& c, const std::string& v) { c.admin_token = parse_token("ADMIN_TOKEN", v); },
+         // Never shown: the start-up log must not leak it.
+         [](const Config& c) { return c.admin_token.empty() ? "none" : "(set)"; }},
     };
 }
 

@@ -79,6 +79,15 @@ json operation(const http::Route& route) {
     if (auto params = parameters(route); !params.empty()) {
         op["parameters"] = params;
     }
+    if (!route.doc.body_example.empty()) {
+        op["requestBody"] = {
+            {"required", true},
+            {"content",
+             {{"application/json", {{"example", json::parse(route.doc.body_example)}}}}}};
+    }
+    if (route.doc.admin) {
+        op["security"] = json::array({{{"bearerAuth", json::array()}}});
+    }
     return op;
 }
 
@@ -89,6 +98,10 @@ std::string openapi_document(const http::Router& router, const ApiInfo& info) {
         {"openapi", "3.1.0"},
         {"info",
          {{"title", info.title}, {"version", info.version}, {"description", info.description}}}};
+    doc["components"]["securitySchemes"]["bearerAuth"] = {
+        {"type", "http"},
+        {"scheme", "bearer"},
+        {"description", "The ADMIN_TOKEN of the lab (./dockerc.sh prints it)"}};
     doc["paths"] = json::object();
     for (const http::Route& route : router.routes()) {
         if (route.doc.hidden) {

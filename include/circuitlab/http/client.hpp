@@ -97,6 +97,17 @@ class Client {
                                            std::vector<std::pair<std::string, std::string>> headers,
                                            std::chrono::milliseconds timeout);
 
+    /// Like get, with any method and a body (sent with its Content-Length; the caller sets
+    /// Content-Type in `headers`). A dead kept-alive connection is retried only for GET, HEAD
+    /// and PUT, which are safe to send twice.
+    boost::asio::awaitable<CallResult> send(
+        Verb method,
+        const Upstream& upstream,
+        std::string target,
+        std::vector<std::pair<std::string, std::string>> headers,
+        std::string body,
+        std::chrono::milliseconds timeout);
+
     /// Counters since construction. Thread-safe.
     ClientStats stats() const;
 

@@ -45,7 +45,9 @@ struct RouteDoc {
     std::string tag;
     std::vector<ParamDoc> query;
     std::vector<AnswerDoc> answers;
-    bool hidden = false;  ///< Served but left out of the document (static assets).
+    bool hidden = false;         ///< Served but left out of the document (static assets).
+    bool admin = false;          ///< Needs `Authorization: Bearer <ADMIN_TOKEN>`.
+    std::string body_example{};  ///< Example JSON request body; empty means the route takes none.
 };
 
 /// What a handler sees of a request. Valid for the duration of the handler only.
@@ -64,15 +66,34 @@ struct RequestContext {
 /// a thrown exception becomes a 500 JSON answer and an error log line.
 using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>;
 
+/// Writes the body of a streamed answer (Server-Sent Events) chunk by chunk. Lives as long
+/// as the stream handler runs; used from the handler's coroutine only.
+class StreamWriter {
+  public:
+    virtual ~StreamWriter() = default;
+
+    /// Writes one chunk. Returns false once the peer is gone or too slow (the write did not
+    /// finish within the server's idle timeout): the handler should return then.
+    virtual boost::asio::awaitable<bool> write(std::string_view chunk) = 0;
+};
+
+/// A streaming handler: runs after the answer's head (200, `text/event-stream`) was sent and
+/// writes the body until it returns; the connection closes then. Runs on the connection's
+/// strand and is cancelled on a forced close.
+using StreamHandler = std::function<boost::asio::awaitable<void>(RequestContext&, StreamWriter&)>;
+
 /// One route: method, path pattern and handler. A pattern segment `{name}` matches any
-/// single non-empty segment; a pattern ending in `*` matches any rest (static assets), which
-/// the handler finds in `path_params["*"]`. An exact route wins over a `*` route, then the
-/// route with more literal segments. Trailing slashes count: `/a/` is not `/a`.
+/// single non-empty segment (as sent, not decoded); a pattern ending in `*` matches any rest
+/// (static assets), which the handler finds in `path_params["*"]`. An exact route wins over a `*`
+/// route, then the route with more literal segments. Trailing slashes count: `/a/` is not `/a`.
 struct Route {
     Verb method = Verb::get;
     std::string pattern;
     Handler handler;
     RouteDoc doc;
+    /// Set for streaming routes: `handler` runs first and decides (an answer other than 200
+    /// is sent as it is, e.g. 401); on 200 its head is sent and `stream` writes the body.
+    StreamHandler stream{};
 };
 
 /// Result of looking a request up in the router.

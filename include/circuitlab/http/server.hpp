@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include <spdlog/logger.h>
 #include <boost/asio/io_context.hpp>
@@ -15,6 +16,17 @@
 #include "circuitlab/http/router.hpp"
 
 namespace circuitlab::http {
+
+/// One answered request, for metrics: reported once the answer is written (or failed).
+struct AnswerRecord {
+    std::string_view method;  ///< `GET`; `-` when the request could not be read.
+    std::string_view route;   ///< The matched route pattern; empty when none matched.
+    int status = 0;
+    std::chrono::nanoseconds elapsed{0};  ///< From the whole request read to the answer written.
+};
+
+/// Called for every answer, on the connection's strand. Must be thread-safe and not throw.
+using AnswerObserver = std::function<void(const AnswerRecord&)>;
 
 /// Limits and timeouts of the server. Every value is checked by the config loader.
 struct ServerOptions {
@@ -25,6 +37,7 @@ struct ServerOptions {
     std::size_t max_connections = 10'000;    ///< Open connections; new ones closed past it.
     std::string server_name = "circuitlab";  ///< `Server` header of every answer.
     std::shared_ptr<spdlog::logger> log;     ///< Logger for access lines; null: none.
+    AnswerObserver on_answer;                ///< Metrics hook; empty: none.
 };
 
 /// Asynchronous HTTP/1.1 server: accepts on one endpoint, reads requests with limits and

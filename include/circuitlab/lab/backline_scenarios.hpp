@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
@@ -37,9 +38,15 @@ class Backline {
     /// Always 500 `{"error":"downstream failed"}`.
     boost::asio::awaitable<http::Response> mustfail(const http::RequestContext& context);
 
-    const Chaos& chaos() const { return chaos_; }
+    /// The settings now. Thread-safe.
+    Chaos chaos() const;
+
+    /// Replaces all three settings at once; requests that already started keep the old
+    /// ones. The caller validates them. Thread-safe.
+    void set_chaos(const Chaos& chaos);
 
   private:
+    mutable std::mutex mutex_;
     Chaos chaos_;
 };
 

@@ -3,9 +3,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <spdlog/logger.h>
 #include <boost/asio/awaitable.hpp>
@@ -25,6 +27,26 @@ inline constexpr std::string_view bypass_param = "non_circuit_breaker";
 /// anything else -> nullopt (the caller answers 400).
 std::optional<bool> parse_bypass(const http::RequestContext& context);
 
+/// What became of one call a hop was asked to make, for metrics and live views.
+struct CallRecord {
+    enum class Kind {
+        permitted,  ///< The breaker let it through; `outcome` says how it counted.
+        rejected,   ///< The breaker answered 503 at once.
+        bypassed,   ///< `non_circuit_breaker` set: the breaker was neither asked nor told.
+    };
+    std::string_view breaker;  ///< Name of the breaker guarding the route.
+    Kind kind = Kind::permitted;
+    breaker::Outcome outcome = breaker::Outcome::ignored;  ///< Permitted and bypassed calls.
+    /// `ok`, `shed`, `timeout`, `connect`, `reset`, `protocol`, `cancelled` or
+    /// `upstream_status` (an answer in the failure set); `rejected` for rejected calls.
+    std::string_view reason;
+    std::chrono::nanoseconds elapsed{0};  ///< Time of the upstream call; 0 when rejected.
+};
+
+/// Called once per call, on the calling coroutine's thread. Must be thread-safe, fast and
+/// must not throw.
+using CallRecorder = std::function<void(const CallRecord&)>;
+
 /// Where a proxying hop sends its calls and how it judges them.
 struct HopOptions {
     std::string name;  ///< `midline->backline`: the hop as users see it.
@@ -36,6 +58,7 @@ struct HopOptions {
     /// Kept from the caller's X-Request-Deadline-Ms budget for the answer's way back.
     std::chrono::milliseconds deadline_margin{20};
     std::shared_ptr<spdlog::logger> log;  ///< Attempts and rejections at debug; null: none.
+    CallRecorder recorder;                ///< Metrics hook; empty: none.
 };
 
 /// Counters of a hop's calls, for tests and metrics. Each only grows.
@@ -103,6 +126,9 @@ class GuardedCall {
     void log_attempt(const http::RequestContext& context,
                      const http::CallResult& result,
                      unsigned number) const;
+    void record(const breaker::CircuitBreaker& breaker,
+                CallRecord::Kind kind,
+                const http::CallResult* result) const;
 
     http::Client& client_;
     HopOptions options_;

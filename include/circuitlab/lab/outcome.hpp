@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string_view>
+
 #include "circuitlab/breaker/circuit_breaker.hpp"
 #include "circuitlab/http/client.hpp"
 #include "circuitlab/lab/status_set.hpp"
@@ -25,5 +27,9 @@ bool is_shed(const http::Response& response);
 /// cancelled, a breaker below shed it (unless the policy says otherwise), or its status is
 /// in the ignore set (which wins over the failure set). Else success.
 breaker::Outcome classify(const http::CallResult& result, const OutcomePolicy& policy);
+
+/// Why a finished call counted as it did, for metrics: `ok`, `shed`, `upstream_status`, or
+/// the error name (`timeout`, `connect`, `reset`, `protocol`, `cancelled`).
+std::string_view call_reason(const http::CallResult& result, const OutcomePolicy& policy);
 
 }  // namespace circuitlab::lab

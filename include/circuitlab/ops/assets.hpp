@@ -23,7 +23,15 @@ struct Asset {
 /// The result points into static storage valid for the whole run; thread-safe.
 const Asset* find_asset(std::string_view name);
 
-/// Every embedded asset, in a fixed order. Static storage; thread-safe.
+/// Every embedded Swagger UI asset, in a fixed order. Static storage; thread-safe.
 std::span<const Asset> all_assets();
+
+/// Looks a dashboard asset up by its file name (`dashboard.js`; empty means `index.html`),
+/// served as `/dashboard/<name>`: the page, its script and style, and the pinned uPlot files.
+/// Same rules as find_asset.
+const Asset* find_dashboard_asset(std::string_view name);
+
+/// Every embedded dashboard asset, in a fixed order. Static storage; thread-safe.
+std::span<const Asset> dashboard_assets();
 
 }  // namespace circuitlab::ops

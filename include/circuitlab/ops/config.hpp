@@ -62,6 +62,9 @@ struct Config {
     std::size_t body_limit = 64 * 1024;
     std::chrono::milliseconds header_timeout{10'000};
     std::chrono::milliseconds idle_timeout{60'000};  ///< Keep-alive idle time of a client.
+
+    /// Bearer token of the admin routes; empty: none configured (they answer 403).
+    std::string admin_token;
 };
 
 /// A bad setting: the message is one line naming the setting, the accepted range and the

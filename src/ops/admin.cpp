@@ -1,0 +1,50 @@
+#include "circuitlab/ops/admin.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/status.hpp>
+
+namespace circuitlab::ops {
+
+namespace {
+
+namespace bhttp = boost::beast::http;
+
+constexpr std::string_view bearer = "Bearer ";
+
+}  // namespace
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+    unsigned char difference = a.size() == b.size() ? 0 : 1;
+    const std::size_t length = a.size();
+    for (std::size_t i = 0; i < length; ++i) {
+        // Compares against itself when b is shorter, so the loop always runs a.size() times.
+        const char other = i < b.size() ? b[i] : a[i];
+        difference |= static_cast<unsigned char>(a[i] ^ other);
+    }
+    return difference == 0;
+}
+
+std::optional<http::Response> check_admin(const http::Request& request,
+                                          std::string_view configured_token) {
+    const unsigned version = request.version();
+    if (configured_token.empty()) {
+        return http::json_error(bhttp::status::forbidden,
+                                "admin routes are off: start the services with ADMIN_TOKEN set "
+                                "(./dockerc.sh makes one and prints it)",
+                                version);
+    }
+    const auto header = request[bhttp::field::authorization];
+    const std::string_view given(header.data(), header.size());
+    if (given.starts_with(bearer) &&
+        constant_time_equal(given.substr(bearer.size()), configured_token)) {
+        return std::nullopt;
+    }
+    http::Response answer = http::json_error(
+        bhttp::status::unauthorized,
+        given.empty() ? "missing Authorization: Bearer <ADMIN_TOKEN>" : "wrong admin token",
+        version);
+    answer.set(bhttp::field::www_authenticate, "Bearer");
+    return answer;
+}
+
+}  // namespace circuitlab::ops
