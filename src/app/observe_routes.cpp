@@ -33,7 +33,9 @@ Response json_answer(const RequestContext& context, bhttp::status status, const 
     return http::json_response(status, body.dump(), context.request.version());
 }
 
-Response json_error(const RequestContext& context, bhttp::status status, std::string message) {
+Response json_error(const RequestContext& context,
+                    bhttp::status status,
+                    const std::string& message) {
     return http::json_error(status, message, context.request.version());
 }
 

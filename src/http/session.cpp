@@ -351,7 +351,7 @@ void Session::report(std::string_view method, const Response& answer, TimePoint 
     AnswerRecord record;
     record.method = method;
     record.route = route_ != nullptr ? std::string_view(route_->pattern) : std::string_view();
-    record.status = answer.result_int();
+    record.status = static_cast<int>(answer.result_int());
     record.elapsed = SteadyClock::now() - start;
     server_->options.on_answer(record);
 }

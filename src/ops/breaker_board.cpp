@@ -261,6 +261,7 @@ void BreakerBoard::write_metrics(PromText& out) const {
 void BreakerBoard::write_state_metrics(PromText& out,
                                        const std::vector<std::shared_ptr<Entry>>& all) const {
     std::vector<State> states;
+    states.reserve(all.size());
     for (const auto& tracked : all) {
         states.push_back(tracked->breaker->state());  // May apply a deadline: no lock held.
     }
@@ -310,6 +311,7 @@ void BreakerBoard::write_state_metrics(PromText& out,
 void BreakerBoard::write_window_metrics(PromText& out,
                                         const std::vector<std::shared_ptr<Entry>>& all) const {
     std::vector<breaker::Snapshot> views;
+    views.reserve(all.size());
     for (const auto& tracked : all) {
         views.push_back(tracked->breaker->snapshot());
     }

@@ -31,7 +31,7 @@ std::string frame(std::string_view event, std::string_view data) {
 
 /// One client's queue and its wake-up timer; the timer is touched on its strand only.
 struct EventHub::Client {
-    explicit Client(net::any_io_executor executor) : wake(std::move(executor)) {}
+    explicit Client(const net::any_io_executor& executor) : wake(executor) {}
 
     std::mutex mutex;  // Guards the queue and the flags.
     std::deque<std::shared_ptr<const std::string>> queue;
@@ -68,8 +68,8 @@ void EventHub::publish(std::string_view event, const std::string& data) {
     }
 }
 
-std::shared_ptr<EventHub::Client> EventHub::subscribe(net::any_io_executor executor) {
-    auto client = std::make_shared<Client>(std::move(executor));
+std::shared_ptr<EventHub::Client> EventHub::subscribe(const net::any_io_executor& executor) {
+    auto client = std::make_shared<Client>(executor);
     std::lock_guard lock(mutex_);
     if (closed_) {
         return nullptr;

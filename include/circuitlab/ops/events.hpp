@@ -50,7 +50,7 @@ class EventHub {
     struct Client;
 
   private:
-    std::shared_ptr<Client> subscribe(boost::asio::any_io_executor executor);
+    std::shared_ptr<Client> subscribe(const boost::asio::any_io_executor& executor);
     void unsubscribe(const std::shared_ptr<Client>& client);
 
     const std::size_t max_queued_;
