@@ -5,7 +5,8 @@
 //   - no other process crashes or restarts;
 //   - /healthz of every other process keeps answering fast;
 //   - once healed, every breaker is closed again within wait + half-open time + a margin;
-// and, once the load ends, open descriptors and resident memory are back to their baseline.
+// and, once the load ends, descriptors other than live connections and resident memory are
+// back to their baseline, and live connections stay within what the pools can hold.
 // Figures go to stdout (`FAULT ...` lines) for docs/reliability.md.
 
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -223,10 +225,38 @@ class Traffic {
 // ------------------------------------------------------------------ process figures
 
 /// Open descriptors and resident memory of one process and its children (Nginx's workers).
+/// `connections` counts the descriptors that are established TCP connections: kept-alive
+/// connections between the hops, whose number follows the peak concurrency of each pool.
 struct Usage {
     long fds = 0;
+    long connections = 0;
     long rss_kb = 0;
+
+    /// Descriptors that are not a live connection: files, listeners, event and timer
+    /// descriptors, and sockets the peer has closed. A leak shows up here.
+    long others() const { return fds - connections; }
 };
+
+/// The `socket:[inode]` names of every established TCP connection on this host.
+std::set<std::string> established_sockets() {
+    std::set<std::string> names;
+    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        std::ifstream in(table);
+        std::string line;
+        std::getline(in, line);  // the header
+        while (std::getline(in, line)) {
+            // sl local remote st tx:rx tr:when retransmits uid timeout inode ...
+            std::istringstream fields(line);
+            std::string skip, state, inode;
+            fields >> skip >> skip >> skip >> state >> skip >> skip >> skip >> skip >> skip >>
+                inode;
+            if (state == "01") {
+                names.insert("socket:[" + inode + "]");
+            }
+        }
+    }
+    return names;
+}
 
 std::vector<int> children_of(int pid) {
     std::vector<int> found;
@@ -249,13 +279,18 @@ std::vector<int> children_of(int pid) {
     return found;
 }
 
-void add_usage(int pid, Usage& usage) {
+void add_usage(int pid, const std::set<std::string>& established, Usage& usage) {
     const std::string dir = "/proc/" + std::to_string(pid);
     std::error_code ec;
     for (auto it = std::filesystem::directory_iterator(dir + "/fd", ec);
          !ec && it != std::filesystem::directory_iterator();
          it.increment(ec)) {
         ++usage.fds;
+        std::error_code link_ec;
+        const auto target = std::filesystem::read_symlink(it->path(), link_ec);
+        if (!link_ec && established.count(target.string()) > 0) {
+            ++usage.connections;
+        }
     }
     std::ifstream status(dir + "/status");
     for (std::string line; std::getline(status, line);) {
@@ -266,10 +301,11 @@ void add_usage(int pid, Usage& usage) {
 }
 
 Usage usage_of(int pid) {
+    const auto established = established_sockets();
     Usage usage;
-    add_usage(pid, usage);
+    add_usage(pid, established, usage);
     for (const int child : children_of(pid)) {
-        add_usage(child, usage);
+        add_usage(child, established, usage);
     }
     return usage;
 }
@@ -469,16 +505,29 @@ class FaultTest : public ::testing::Test {
         // The same warm-up load once more, then the figures: pools refilled, nothing held.
         warm_up();
         const auto after = usage(watched);
+        const long bound = connection_bound();
         for (const auto& role : watched) {
             const Usage& was = before.at(role);
             const Usage& now = after.at(role);
             std::cout << "USAGE " << target << " faults | " << role << " | fds " << was.fds
-                      << " -> " << now.fds << " | rss " << was.rss_kb << " -> " << now.rss_kb
-                      << " kB" << std::endl;
+                      << " -> " << now.fds << " | connections " << was.connections << " -> "
+                      << now.connections << " | other fds " << was.others() << " -> "
+                      << now.others() << " | rss " << was.rss_kb << " -> " << now.rss_kb << " kB"
+                      << std::endl;
             // Fewer is fine (a pool may hold fewer idle connections); more is a leak.
-            EXPECT_LE(now.fds, was.fds + std::max(2L, was.fds / 10)) << role;
+            EXPECT_LE(now.others(), was.others() + std::max(2L, was.others() / 10)) << role;
+            EXPECT_LE(now.connections, bound) << role;
             EXPECT_LE(now.rss_kb, was.rss_kb + std::max(1024L, was.rss_kb / 10)) << role;
         }
+    }
+
+    // The most established connections a process of the stack can hold without a leak. Each
+    // Nginx worker keeps as many connections to frontier as it once had requests in flight,
+    // and the test's clients (the load and the two probes) can all land on one worker; every
+    // hop holds a server side and a client side of that many.
+    long connection_bound() const {
+        const auto workers = static_cast<long>(children_of(stack_->pid("gateway")).size());
+        return 2 * std::max(1L, workers) * (load_clients + 2);
     }
 
     std::unique_ptr<LabStack> stack_;
