@@ -33,6 +33,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
@@ -55,6 +56,7 @@ constexpr auto wait_in_open = 1500ms;
 constexpr auto max_wait_in_half_open = 3000ms;
 constexpr auto close_margin = 4s;
 constexpr auto bound_to_close = wait_in_open + max_wait_in_half_open + close_margin;
+constexpr auto call_limit = 10s;   // one call of the load, the connect step included
 constexpr auto health_bound = 2s;  // generous: a loaded 2-core machine, not a speed goal
 
 // ------------------------------------------------------------------ load and probes
@@ -94,6 +96,10 @@ class Traffic {
         http::ClientOptions options;
         options.max_connections = load_clients;
         options.max_idle = load_clients;
+        // The load judges what the edge answers, so the test's own connect step gets the
+        // whole call limit: on a loaded machine the resolver thread of this process can lag
+        // past the default 500 ms, and such a call never reached the gateway at all.
+        options.connect_timeout = call_limit;
         load_client_ = std::make_unique<http::Client>(io_.get_executor(), options);
         probe_client_ = std::make_unique<http::Client>(io_.get_executor(), http::ClientOptions{});
         for (int i = 0; i < 2; ++i) {
@@ -114,7 +120,9 @@ class Traffic {
     void start_load(const std::string& target) {
         running_ = true;
         for (int i = 0; i < load_clients; ++i) {
-            net::co_spawn(io_, client_loop(target), net::detached);
+            // Each call on a strand of its own, as the client requires: its timers and its
+            // coroutine must not run at once on the two threads.
+            net::co_spawn(net::make_strand(io_), client_loop(target), net::detached);
         }
     }
 
@@ -131,7 +139,7 @@ class Traffic {
         stop_probes();
         probing_ = true;
         for (const int port : ports) {
-            net::co_spawn(io_, probe_loop(port), net::detached);
+            net::co_spawn(net::make_strand(io_), probe_loop(port), net::detached);
         }
     }
 
@@ -161,7 +169,7 @@ class Traffic {
     net::awaitable<void> client_loop(std::string target) {
         ++active_clients_;
         while (running_) {
-            http::CallResult result = co_await load_client_->get(gateway_, target, {}, 10s);
+            http::CallResult result = co_await load_client_->get(gateway_, target, {}, call_limit);
             record(result);
         }
         --active_clients_;
