@@ -85,8 +85,13 @@ breaker::TransitionObserver BreakerBoard::track(const std::string& name,
         std::lock_guard lock(mutex_);
         entries_.push_back(tracked);
     }
-    return [this, tracked, next = std::move(next)](const breaker::Transition& transition) {
-        on_transition(*tracked, transition);
+    // The entry holds the breaker and the breaker holds this observer: a weak reference here
+    // keeps that from being a cycle. The board's list owns the entry.
+    std::weak_ptr<Entry> weak = tracked;
+    return [this, weak, next = std::move(next)](const breaker::Transition& transition) {
+        if (auto entry = weak.lock()) {
+            on_transition(*entry, transition);
+        }
         if (next) {
             next(transition);
         }
