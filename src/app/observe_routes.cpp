@@ -427,16 +427,7 @@ void add_chain_routes(RoleParts& parts) {
 }
 
 Response dashboard_asset(const RequestContext& context, std::string_view name) {
-    const ops::Asset* asset = ops::find_dashboard_asset(name);
-    if (asset == nullptr) {
-        return json_error(context, bhttp::status::not_found, "not found");
-    }
-    Response answer{bhttp::status::ok, context.request.version()};
-    answer.set(bhttp::field::content_type, asset->content_type);
-    answer.set(bhttp::field::cache_control, "no-cache");
-    answer.body() = std::string(asset->body);
-    answer.prepare_payload();
-    return answer;
+    return asset_answer(context, ops::find_dashboard_asset(name), "no-cache");
 }
 
 void add_dashboard_routes(RoleParts& parts) {

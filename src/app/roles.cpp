@@ -237,18 +237,7 @@ void add_health_routes(RoleParts& parts, const ops::Config& config) {
            {503, "Starting or draining", R"({"status":"not ready"})"}}}});
 }
 
-Response asset_answer(const RequestContext& context, std::string_view name) {
-    const ops::Asset* asset = ops::find_asset(name);
-    if (asset == nullptr) {
-        return http::json_error(bhttp::status::not_found, "not found", context.request.version());
-    }
-    Response answer{bhttp::status::ok, context.request.version()};
-    answer.set(bhttp::field::content_type, asset->content_type);
-    answer.set(bhttp::field::cache_control, "public, max-age=3600");
-    answer.body() = std::string(asset->body);
-    answer.prepare_payload();
-    return answer;
-}
+constexpr std::string_view swagger_cache = "public, max-age=3600";
 
 void add_schema_routes(RoleParts& parts) {
     const std::string* document = &parts.openapi;
@@ -266,17 +255,21 @@ void add_schema_routes(RoleParts& parts) {
     parts.router.add(
         {http::Verb::get,
          "/api/schema/swagger-ui/",
-         [](RequestContext& context) { return answered(asset_answer(context, "index.html")); },
+         [](RequestContext& context) {
+             return answered(asset_answer(context, ops::find_asset("index.html"), swagger_cache));
+         },
          {"Swagger UI for the document", "", "schema", {}, {{200, "The page", "", "text/html"}}}});
     http::RouteDoc hidden;
     hidden.hidden = true;
-    parts.router.add({http::Verb::get,
-                      "/api/schema/swagger-ui/*",
-                      [](RequestContext& context) {
-                          const auto slash = context.path.rfind('/');
-                          return answered(asset_answer(context, context.path.substr(slash + 1)));
-                      },
-                      hidden});
+    parts.router.add(
+        {http::Verb::get,
+         "/api/schema/swagger-ui/*",
+         [](RequestContext& context) {
+             const auto slash = context.path.rfind('/');
+             return answered(asset_answer(
+                 context, ops::find_asset(context.path.substr(slash + 1)), swagger_cache));
+         },
+         hidden});
 }
 
 std::string role_description(ops::Role role) {
@@ -312,6 +305,20 @@ std::unique_ptr<RoleParts> build_role(const ops::Config& config,
                             role_description(config.role)};
     parts->openapi = ops::openapi_document(parts->router, info);
     return parts;
+}
+
+Response asset_answer(const RequestContext& context,
+                      const ops::Asset* asset,
+                      std::string_view cache_control) {
+    if (asset == nullptr) {
+        return http::json_error(bhttp::status::not_found, "not found", context.request.version());
+    }
+    Response answer{bhttp::status::ok, context.request.version()};
+    answer.set(bhttp::field::content_type, asset->content_type);
+    answer.set(bhttp::field::cache_control, cache_control);
+    answer.body() = std::string(asset->body);
+    answer.prepare_payload();
+    return answer;
 }
 
 }  // namespace circuitlab::app

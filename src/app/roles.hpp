@@ -15,6 +15,7 @@
 #include "circuitlab/http/router.hpp"
 #include "circuitlab/lab/backline_scenarios.hpp"
 #include "circuitlab/lab/guarded_call.hpp"
+#include "circuitlab/ops/assets.hpp"
 #include "circuitlab/ops/breaker_board.hpp"
 #include "circuitlab/ops/config.hpp"
 #include "circuitlab/ops/events.hpp"
@@ -54,5 +55,10 @@ std::unique_ptr<RoleParts> build_role(const ops::Config& config,
 /// /api/events, the admin routes, the /api/chain/ aggregation and, on frontier, the
 /// dashboard. Defined in observe_routes.cpp.
 void add_observe_routes(RoleParts& parts);
+
+/// 200 with an embedded asset and the given Cache-Control, or 404 JSON when it is null.
+http::Response asset_answer(const http::RequestContext& context,
+                            const ops::Asset* asset,
+                            std::string_view cache_control);
 
 }  // namespace circuitlab::app
