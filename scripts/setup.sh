@@ -15,7 +15,13 @@ PACKAGES=(
     python3-yaml                               # tests/k8s: compose file vs. manifests
     clang-14 libclang-rt-14-dev                # sanitizer and fuzz builds (libFuzzer)
     clang-format-14 clang-tidy-14              # style and lint checks
+    chromium                                   # tests/browser: the dashboard in a browser
 )
+# tests/browser also needs node and npm. A machine may have them from another source (a
+# nodejs package that carries npm); Debian's would conflict there, so only when node is missing.
+if ! command -v node >/dev/null; then
+    PACKAGES+=(nodejs npm)
+fi
 
 missing() {
     local pkg

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - install what is missing (scripts/setup.sh), build everything and run every test
-# suite: unit, component and integration, then e2e through Docker when an engine answers (as
-# root it starts one with ../shared/tools/offline-docker.sh). Prints how long each stage took.
+# suite: unit, component and integration, then the dashboard in headless Chromium (browser),
+# then e2e through Docker when an engine answers (as root it starts one with
+# ../shared/tools/offline-docker.sh). Prints how long each stage took.
 #
 # Usage: scripts/test.sh
 # Environment (all optional):
@@ -123,6 +124,8 @@ run_e2e() {
 stage setup scripts/setup.sh
 stage configure configure
 stage build cmake --build "$BUILD_DIR" --parallel "$JOBS"
-stage tests ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" -LE '^(e2e|faults|fuzz|fuzz-run)$'
+stage tests ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" \
+    -LE '^(e2e|faults|fuzz|fuzz-run|browser)$'
+stage browser ctest --test-dir "$BUILD_DIR" --output-on-failure -L '^browser$'
 run_e2e
 run_checks

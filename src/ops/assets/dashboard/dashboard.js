@@ -58,7 +58,7 @@
     }
     let parsed = null;
     try { parsed = JSON.parse(text); } catch (e) { parsed = null; }
-    say(answer.ok ? method + " " + path + ": done"
+    say(answer.ok ? method + " " + decodeURIComponent(path) + ": done"
                   : answer.status + ": " + (parsed && parsed.error ? parsed.error : text));
     refresh();
     return answer.ok ? parsed : null;
