@@ -67,12 +67,14 @@
   // --- the chain -----------------------------------------------------------------------
   function percent(value) { return value === null || value === undefined ? "–" : value.toFixed(1) + "%"; }
 
-  function gauge(rate, threshold) {
+  // One labelled bar: the rate (empty before the window is evaluated) and its threshold mark.
+  function gauge(label, rate, threshold) {
     const fill = el("div", { class: "fill" + (rate !== null && rate >= threshold ? " over" : "") });
     fill.style.width = (rate === null ? 0 : Math.min(rate, 100)) + "%";
     const mark = el("div", { class: "mark", title: "threshold " + threshold + "%" });
     mark.style.left = "calc(" + Math.min(threshold, 100) + "% - 1px)";
-    return el("div", { class: "gauge" }, fill, mark);
+    return el("div", { class: "gauge-row" }, el("span", { class: "gauge-label" }, label),
+      el("div", { class: "gauge" }, fill, mark));
   }
 
   function probeText(breaker) {
@@ -103,8 +105,8 @@
         el("span", { class: "muted" }, " gen " + breaker.generation + probeText(breaker))),
       el("div", { class: "muted" }, rates + " · window " + w.calls + " calls, " + w.failures +
         " failed, " + w.slow_calls + " slow"),
-      gauge(w.evaluated ? w.failure_rate : null, c.failure_rate_threshold),
-      gauge(w.evaluated ? w.slow_call_rate : null, c.slow_call_rate_threshold),
+      gauge("failure", w.evaluated ? w.failure_rate : null, c.failure_rate_threshold),
+      gauge("slow", w.evaluated ? w.slow_call_rate : null, c.slow_call_rate_threshold),
       actions);
   }
 
@@ -198,11 +200,19 @@
     data[0].push(now - i);
     for (let s = 1; s < 5; s++) data[s].push(0);
   }
+  function clockTime(seconds) {
+    return new Date(seconds * 1000).toLocaleTimeString([], { hour12: false });
+  }
+
   const chart = new uPlot({
     width: Math.max(320, $("chart").clientWidth || 520),
     height: 220,
     series: [{}].concat(Object.entries(series).map(([label, stroke]) => ({ label, stroke, width: 2 }))),
-    axes: [{}, { label: "calls/s" }],
+    // uPlot's default time axis puts a date line under some ticks, and those collide on a
+    // one-minute chart; the clock time alone says enough. The legend names the series only.
+    axes: [{ space: 70, values: (u, ticks) => ticks.map(clockTime) }, { label: "calls/s" }],
+    legend: { live: false },
+    padding: [12, 28, 0, 0], // room for the last tick's time at the right edge
   }, data, $("chart"));
 
   function onOutcomes(event) {
