@@ -11,7 +11,8 @@
 #                              docs/screenshots refreshes the ones the README shows)
 #   CHROMIUM_BIN               the browser (default /usr/bin/chromium)
 # Installs tests/browser/node_modules with `npm ci` when it is missing or older than
-# package-lock.json. The lab is stopped on every exit.
+# package-lock.json. playwright-core stays at 1.61.1, the last release that runs on Node.js 18
+# (Debian 12's). The lab is stopped on every exit.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
