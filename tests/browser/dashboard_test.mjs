@@ -4,8 +4,10 @@
 //   ADMIN_TOKEN                the token the lab was started with
 //   CHROMIUM_BIN               the browser (/usr/bin/chromium)
 //   CIRCUITLAB_SCREENSHOT_DIR  where dashboard-open.png and dashboard-closed.png go
+//   LAB_LOCAL                  scripts/lab-local.sh, to restart frontier without a token
 // Each step prints what it checked; a failure names its step, saves failure-<step>.png and
 // exits 1.
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +17,7 @@ const GATEWAY = requireEnv("GATEWAY_URL");
 const TOKEN = requireEnv("ADMIN_TOKEN");
 const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 const SHOTS = requireEnv("CIRCUITLAB_SCREENSHOT_DIR");
+const LAB_LOCAL = requireEnv("LAB_LOCAL");
 const WHOLE_TEST_MS = 150_000; // under ctest's 180 s, so the wrapper still stops the lab
 const UI_MS = 10_000; // an ordinary wait for the page: generous on a busy 2-core machine
 const SHOWN_OPEN_MS = 2_000; // the issue's bound: the open breaker is on the page within 2 s
@@ -69,7 +72,9 @@ class Watch {
     page.on("pageerror", (error) => this.note(`uncaught exception: ${error.message}`));
     page.on("requestfailed", (request) => {
       // Leaving the page cuts the event stream; that is no failure.
-      if (!this.closing) this.note(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+      if (!this.closing) {
+        this.note(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+      }
     });
     page.on("response", (response) => {
       if (response.status() >= 400 && !this.isAllowed(response.url())) {
@@ -254,7 +259,7 @@ async function keepToken(page) {
 }
 
 async function breakAndHeal(page, watch) {
-  await step("Break backline and 20 × timeout-request from the page open the breakers", async () => {
+  await step("Break backline, 20 × timeout-request from the page: the breakers open", async () => {
     watch.allow("/api/timeout-request");
     await keepToken(page);
     await press(page, "Break backline");
@@ -318,7 +323,8 @@ async function swaggerUi(context) {
       (nodes) => nodes.map((node) => node.getAttribute("data-path") || node.textContent));
     for (const wanted of ["/api/breakers/{name}/state", "/api/chain/breakers/{name}/state",
                           "/api/chain/chaos"]) {
-      check(paths.some((path) => path.replace(/\u200b/g, "") === wanted), `${wanted} is not listed`);
+      const listed = paths.some((path) => path.replace(/\u200b/g, "") === wanted);
+      check(listed, `${wanted} is not listed`);
     }
     console.log(`    ${paths.length} operations, among them the admin routes`);
 
@@ -331,6 +337,31 @@ async function swaggerUi(context) {
     await page.waitForTimeout(500);
     watch.closing = true;
     watch.assertClean("Swagger UI");
+  });
+  await page.close();
+}
+
+// The last step: frontier restarted with no ADMIN_TOKEN, so its admin routes are off.
+async function refusedWhenAdminIsOff(context) {
+  const page = await context.newPage();
+  currentPage = page;
+  const watch = new Watch(page, "/dashboard/ with the admin routes off");
+  watch.allow("/api/chain/");
+
+  await step("with no ADMIN_TOKEN on frontier the controls get 403, change nothing", async () => {
+    const env = { ...process.env };
+    delete env.ADMIN_TOKEN;
+    execFileSync(LAB_LOCAL, ["restart", "frontier"], { env, stdio: "ignore", timeout: 30_000 });
+    console.log("    frontier restarted without ADMIN_TOKEN");
+    await page.goto(`${GATEWAY}/dashboard/`, { timeout: UI_MS });
+    await page.locator("#token").fill(TOKEN);
+    await press(page, "Keep");
+    await press(page, "Break backline");
+    console.log(`    Break backline: "${await message(page, /^403/)}"`);
+    check((await chaos()).fail_rate === 0, "backline's fail_rate changed");
+    console.log("    backline fail_rate still 0");
+    watch.closing = true;
+    watch.assertClean("while the admin routes are off");
   });
   await page.close();
 }
@@ -365,6 +396,7 @@ async function main() {
     await breakAndHeal(page, watch);
     await page.close();
     await swaggerUi(context);
+    await refusedWhenAdminIsOff(context);
     console.log(`browser test: all ${stepNumber} steps passed`);
   } finally {
     clearTimeout(timer);

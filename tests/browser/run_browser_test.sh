@@ -81,4 +81,5 @@ trap 'exit 130' INT TERM
     fail "lab-local.sh start failed: $(tail -n 20 "$LAB_DIR.launcher.log")"
 
 export GATEWAY_URL=http://127.0.0.1:$LAB_GATEWAY_PORT
+export LAB_LOCAL=$REPO/scripts/lab-local.sh
 node "$HERE/dashboard_test.mjs"

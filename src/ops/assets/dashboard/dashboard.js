@@ -65,7 +65,9 @@
   }
 
   // --- the chain -----------------------------------------------------------------------
-  function percent(value) { return value === null || value === undefined ? "–" : value.toFixed(1) + "%"; }
+  function percent(value) {
+    return value === null || value === undefined ? "–" : value.toFixed(1) + "%";
+  }
 
   // One labelled bar: the rate (empty before the window is evaluated) and its threshold mark.
   function gauge(label, rate, threshold) {
@@ -79,8 +81,8 @@
 
   function probeText(breaker) {
     if (breaker.state !== "open") return "";
-    return breaker.probe_due ? " · probe due (next call)"
-                             : " · probe in " + (breaker.next_probe_in_ms / 1000).toFixed(1) + " s";
+    if (breaker.probe_due) return " · probe due (next call)";
+    return " · probe in " + (breaker.next_probe_in_ms / 1000).toFixed(1) + " s";
   }
 
   function breakerCard(breaker) {
@@ -99,9 +101,11 @@
         { state: action }));
       actions.append(button);
     }
-    return el("div", { class: "breaker", "data-breaker": breaker.name, "data-state": breaker.state },
+    const state = el("span", { class: "state " + breaker.state }, breaker.state.replace("_", "-"));
+    const card = { class: "breaker", "data-breaker": breaker.name, "data-state": breaker.state };
+    return el("div", card,
       el("div", {}, el("span", { class: "name" }, breaker.name), " "),
-      el("div", {}, el("span", { class: "state " + breaker.state }, breaker.state.replace("_", "-")),
+      el("div", {}, state,
         el("span", { class: "muted" }, " gen " + breaker.generation + probeText(breaker))),
       el("div", { class: "muted" }, rates + " · window " + w.calls + " calls, " + w.failures +
         " failed, " + w.slow_calls + " slow"),
@@ -193,7 +197,9 @@
   }
 
   // --- live chart ----------------------------------------------------------------------
-  const series = { success: "#2e9e44", failure: "#d7342a", rejected: "#e99a1b", bypassed: "#3a6fd8" };
+  const series = {
+    success: "#2e9e44", failure: "#d7342a", rejected: "#e99a1b", bypassed: "#3a6fd8",
+  };
   const now = Math.floor(Date.now() / 1000);
   const data = [[], [], [], [], []];
   for (let i = CHART_SECONDS; i > 0; i--) {
@@ -207,7 +213,8 @@
   const chart = new uPlot({
     width: Math.max(320, $("chart").clientWidth || 520),
     height: 220,
-    series: [{}].concat(Object.entries(series).map(([label, stroke]) => ({ label, stroke, width: 2 }))),
+    series: [{}].concat(
+      Object.entries(series).map(([label, stroke]) => ({ label, stroke, width: 2 }))),
     // uPlot's default time axis puts a date line under some ticks, and those collide on a
     // one-minute chart; the clock time alone says enough. The legend names the series only.
     axes: [{ space: 70, values: (u, ticks) => ticks.map(clockTime) }, { label: "calls/s" }],
