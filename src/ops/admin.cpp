@@ -1,5 +1,7 @@
 #include "circuitlab/ops/admin.hpp"
 
+#include <cctype>
+
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 
@@ -9,7 +11,22 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 
-constexpr std::string_view bearer = "Bearer ";
+constexpr std::string_view bearer = "bearer ";
+
+// The token of `Authorization: Bearer <token>`, the scheme matched without regard to case
+// (RFC 9110 11.1); nullopt for any other scheme.
+std::optional<std::string_view> bearer_token(std::string_view header) {
+    if (header.size() < bearer.size()) {
+        return std::nullopt;
+    }
+    for (std::size_t i = 0; i < bearer.size(); ++i) {
+        const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(header[i])));
+        if (lower != bearer[i]) {
+            return std::nullopt;
+        }
+    }
+    return header.substr(bearer.size());
+}
 
 }  // namespace
 
@@ -35,8 +52,8 @@ std::optional<http::Response> check_admin(const http::Request& request,
     }
     const auto header = request[bhttp::field::authorization];
     const std::string_view given(header.data(), header.size());
-    if (given.starts_with(bearer) &&
-        constant_time_equal(given.substr(bearer.size()), configured_token)) {
+    if (const auto token = bearer_token(given);
+        token && constant_time_equal(*token, configured_token)) {
         return std::nullopt;
     }
     http::Response answer = http::json_error(

@@ -18,6 +18,14 @@ constexpr std::array<State, 6> all_states{State::closed,
                                           State::forced_open,
                                           State::metrics_only};
 
+// The moves a breaker makes on its own: their counters are written from the start, at 0, so
+// that the first trip is an increase a query sees rather than a series that appears at 1.
+constexpr std::array<std::pair<State, State>, 4> automatic_moves{
+    {{State::closed, State::open},
+     {State::open, State::half_open},
+     {State::half_open, State::open},
+     {State::half_open, State::closed}}};
+
 constexpr std::array<const char*, 3> call_kinds{"successful", "failed", "ignored"};
 
 std::size_t index_of(State state) {
@@ -303,7 +311,11 @@ void BreakerBoard::write_state_metrics(PromText& out,
                "State transitions of the circuit breaker since start, by from and to");
     for (const auto& tracked : all) {
         std::lock_guard lock(tracked->mutex);
-        for (const auto& [move, count] : tracked->transitions) {
+        auto moves = tracked->transitions;
+        for (const auto& move : automatic_moves) {
+            moves.try_emplace(move, 0);
+        }
+        for (const auto& [move, count] : moves) {
             out.sample("circuitlab_breaker_transitions_total",
                        {{"name", tracked->name},
                         {"from", std::string(to_string(move.first))},

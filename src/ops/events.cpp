@@ -135,12 +135,14 @@ net::awaitable<void> EventHub::serve(http::StreamWriter& writer) {
     unsubscribe(client);
 }
 
-net::awaitable<void> publish_outcomes(EventHub& hub, const BreakerBoard& board) {
+net::awaitable<void> publish_outcomes(EventHub& hub,
+                                      const BreakerBoard& board,
+                                      std::chrono::milliseconds period) {
     net::steady_timer timer(co_await net::this_coro::executor);
     OutcomeTotals last = board.totals();
     auto next = std::chrono::steady_clock::now();
     while (!hub.closed()) {
-        next += std::chrono::seconds(1);
+        next += period;
         timer.expires_at(next);
         auto [ec] = co_await timer.async_wait(use_tuple);
         if (ec || hub.closed()) {

@@ -61,9 +61,13 @@ class EventHub {
     std::atomic<std::uint64_t> dropped_{0};
 };
 
-/// Publishes an `outcomes` event every second, with the calls of the last second by how
-/// they ended: `{"success":..,"failure":..,"rejected":..,"bypassed":..}`, until the hub
-/// closes. Spawn it on the io_context.
-boost::asio::awaitable<void> publish_outcomes(EventHub& hub, const BreakerBoard& board);
+/// Publishes an `outcomes` event every `period` (one second for `/api/events`), with the
+/// calls of that period by how they ended:
+/// `{"success":..,"failure":..,"rejected":..,"bypassed":..}`, while clients listen, until the
+/// hub closes. Spawn it on the io_context.
+boost::asio::awaitable<void> publish_outcomes(
+    EventHub& hub,
+    const BreakerBoard& board,
+    std::chrono::milliseconds period = std::chrono::seconds(1));
 
 }  // namespace circuitlab::ops
