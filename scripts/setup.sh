@@ -12,6 +12,7 @@ PACKAGES=(
     libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
     libgtest-dev libgmock-dev libbenchmark-dev # tests and benchmarks
     nginx-light curl                           # scripts/lab-local.sh, integration tests
+    prometheus                                 # promtool: /metrics checked in a test
     python3-yaml                               # tests/k8s: compose file vs. manifests
     clang-14 libclang-rt-14-dev                # sanitizer and fuzz builds (libFuzzer)
     clang-format-14 clang-tidy-14              # style and lint checks

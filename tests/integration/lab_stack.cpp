@@ -19,6 +19,24 @@ namespace circuitlab::testing {
 
 namespace net = boost::asio;
 
+namespace {
+
+Answer answer_of(const http::CallResult& result, std::chrono::steady_clock::time_point started) {
+    Answer answer;
+    answer.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    if (result.response) {
+        answer.status = result.response->result_int();
+        answer.body = result.response->body();
+        for (const auto& field : *result.response) {
+            answer.headers.insert(field.name_string(), field.value());
+        }
+    }
+    return answer;
+}
+
+}  // namespace
+
 Answer fetch(int port,
              const std::string& target,
              std::chrono::milliseconds timeout,
@@ -32,19 +50,26 @@ Answer fetch(int port,
     auto future = net::co_spawn(
         io, client.get(upstream, target, std::move(headers), timeout), net::use_future);
     io.run();
-    const http::CallResult result = future.get();
+    return answer_of(future.get(), started);
+}
 
-    Answer answer;
-    answer.took = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - started);
-    if (result.response) {
-        answer.status = result.response->result_int();
-        answer.body = result.response->body();
-        for (const auto& field : *result.response) {
-            answer.headers.insert(field.name_string(), field.value());
-        }
-    }
-    return answer;
+Answer send(int port,
+            boost::beast::http::verb method,
+            const std::string& target,
+            const std::string& body,
+            std::vector<std::pair<std::string, std::string>> headers,
+            std::chrono::milliseconds timeout) {
+    net::io_context io;
+    http::Client client(io.get_executor(), http::ClientOptions{});
+    const http::Upstream upstream{"127.0.0.1", std::to_string(port), ""};
+    headers.emplace_back("Content-Type", "application/json");
+    const auto started = std::chrono::steady_clock::now();
+    auto future =
+        net::co_spawn(io,
+                      client.send(method, upstream, target, std::move(headers), body, timeout),
+                      net::use_future);
+    io.run();
+    return answer_of(future.get(), started);
 }
 
 int base_port_from_env(int fallback) {

@@ -12,6 +12,7 @@
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
 
 namespace circuitlab::testing {
 
@@ -28,6 +29,14 @@ Answer fetch(int port,
              const std::string& target,
              std::chrono::milliseconds timeout = std::chrono::seconds(10),
              std::vector<std::pair<std::string, std::string>> headers = {});
+
+/// Sends `method` to http://127.0.0.1:port + target with a body (JSON) and extra headers.
+Answer send(int port,
+            boost::beast::http::verb method,
+            const std::string& target,
+            const std::string& body,
+            std::vector<std::pair<std::string, std::string>> headers = {},
+            std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 /// CIRCUITLAB_TEST_BASE_PORT when it is set to a number, else `fallback`.
 int base_port_from_env(int fallback);
