@@ -99,6 +99,8 @@ class ObserveTest : public ::testing::Test {
     void TearDown() override {
         if (stack_) {
             stack_->stop();
+            // After the stop: leak reports are written when a process exits.
+            EXPECT_EQ(stack_->sanitizer_reports(), "");
         }
     }
 

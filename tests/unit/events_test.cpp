@@ -62,6 +62,7 @@ class RecordingWriter final : public http::StreamWriter {
     bool stalled_;
 };
 
+// Each test ends every stream it started before its hub and writers go out of scope.
 class EventHubTest : public ::testing::Test {
   protected:
     // Starts serving one client; `done` is set when its stream ends.
@@ -94,6 +95,9 @@ TEST_F(EventHubTest, SubscriberGetsEveryEventInOrderAsAnSseFrame) {
     EXPECT_EQ(writer.chunks[1], "event: transition\ndata: {\"to\":\"open\"}\n\n");
     EXPECT_EQ(writer.chunks[2], "event: outcomes\ndata: {\"success\":1}\n\n");
     EXPECT_FALSE(done);
+    hub.close();
+    settle();
+    EXPECT_TRUE(done);
 }
 
 TEST_F(EventHubTest, CloseEndsEveryStreamAndRefusesNewOnes) {
@@ -137,6 +141,9 @@ TEST_F(EventHubTest, SlowSubscriberIsDroppedWhileOthersGetEverything) {
     EXPECT_EQ(slow.chunks, std::vector<std::string>{greeting});  // nothing queued is sent
     EXPECT_EQ(hub.clients(), 1u);
     EXPECT_FALSE(fast_done);
+    hub.close();
+    settle();
+    EXPECT_TRUE(fast_done);
 }
 
 TEST_F(EventHubTest, DroppedSubscriberHoldsNoMoreEventsAndIsCountedOnce) {
