@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "circuitlab/http/log_line.hpp"
 #include "circuitlab/http/query.hpp"
 #include "circuitlab/ops/admin.hpp"
 #include "circuitlab/ops/assets.hpp"
@@ -103,11 +104,19 @@ Response put_chaos(RoleParts& parts, const RequestContext& context) {
         return json_error(context, bhttp::status::bad_request, error);
     }
     parts.backline->set_chaos(chaos);
-    ops::logger("ops")->info("chaos set: fail_rate={} slow_rate={} sleep={}s id={}",
-                             chaos.fail_rate,
-                             chaos.slow_rate,
-                             static_cast<double>(chaos.sleep.count()) / 1000.0,
-                             context.request_id);
+    const double sleep_s = static_cast<double>(chaos.sleep.count()) / 1000.0;
+    http::log_line(*ops::logger("ops"),
+                   spdlog::level::info,
+                   {.event = "chaos",
+                    .request_id = context.request_id,
+                    .fields = {{"fail_rate", chaos.fail_rate},
+                               {"slow_rate", chaos.slow_rate},
+                               {"sleep_s", sleep_s}}},
+                   fmt::format("chaos set: fail_rate={} slow_rate={} sleep={}s id={}",
+                               chaos.fail_rate,
+                               chaos.slow_rate,
+                               sleep_s,
+                               context.request_id));
     return json_answer(context, bhttp::status::ok, chaos_json(chaos));
 }
 

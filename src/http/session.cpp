@@ -24,6 +24,7 @@
 #include <boost/beast/http/read.hpp>
 #include <nlohmann/json.hpp>
 
+#include "circuitlab/http/log_line.hpp"
 #include "circuitlab/http/query.hpp"
 #include "wire.hpp"
 
@@ -412,19 +413,37 @@ void Session::log_access(std::string_view method,
 
     const auto elapsed =
         std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start);
-    log->debug("{} {} -> {} {}ms id={}", method, target, answer.result_int(), elapsed.count(), id);
+    if (!log->should_log(spdlog::level::debug)) {
+        return;
+    }
+    const LogContext context{.event = "access",
+                             .request_id = id,
+                             .fields = {{"method", method},
+                                        {"target", target},
+                                        {"status", answer.result_int()},
+                                        {"ms", elapsed.count()}}};
+    log_line(
+        *log,
+        spdlog::level::debug,
+        context,
+        fmt::format(
+            "{} {} -> {} {}ms id={}", method, target, answer.result_int(), elapsed.count(), id));
 }
 
 void Session::log_failure(const RequestContext& context, const std::string& failure) {
     const auto log = server_->options.log ? server_->options.log : spdlog::default_logger();
     const auto method = view(context.request.method_string());
-    if (forced_) {
-        // Cancelled by a forced shutdown: expected, not a fault of the handler.
-        log->debug(
-            "handler {} {} cancelled: {} id={}", method, context.path, failure, context.request_id);
-        return;
-    }
-    log->error("handler {} {} failed: {} id={}", method, context.path, failure, context.request_id);
+    // Cancelled by a forced shutdown: expected, not a fault of the handler.
+    const auto level = forced_ ? spdlog::level::debug : spdlog::level::err;
+    const char* what = forced_ ? "cancelled" : "failed";
+    log_line(
+        *log,
+        level,
+        {.event = forced_ ? "handler_cancelled" : "handler_failed",
+         .request_id = context.request_id,
+         .fields = {{"method", method}, {"path", context.path}, {"error", failure}}},
+        fmt::format(
+            "handler {} {} {}: {} id={}", method, context.path, what, failure, context.request_id));
 }
 
 void Session::note_error(const char* step, beast::error_code ec) {

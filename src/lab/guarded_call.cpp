@@ -8,6 +8,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "circuitlab/http/log_line.hpp"
 #include "circuitlab/http/query.hpp"
 #include "circuitlab/lab/answers.hpp"
 #include "circuitlab/lab/deadline.hpp"
@@ -61,11 +62,16 @@ net::awaitable<http::Response> GuardedCall::call(const http::RequestContext& con
     if (!place) {
         ++counters_.bulkhead_rejected;
         if (options_.log) {
-            options_.log->debug("bulkhead of {} full ({} in flight) {} id={}",
-                                options_.name,
-                                options_.max_concurrent,
-                                context.path,
-                                context.request_id);
+            http::log_line(*options_.log,
+                           spdlog::level::debug,
+                           {.event = "bulkhead_full",
+                            .request_id = context.request_id,
+                            .fields = {{"hop", options_.name}, {"path", context.path}}},
+                           fmt::format("bulkhead of {} full ({} in flight) {} id={}",
+                                       options_.name,
+                                       options_.max_concurrent,
+                                       context.path,
+                                       context.request_id));
         }
         co_return bulkhead_answer(
             options_.name, options_.max_concurrent, context.request.version());
@@ -96,7 +102,7 @@ net::awaitable<http::Response> GuardedCall::attempts(const http::RequestContext&
         if (tried.rejection) {
             co_return rejected(context, breaker, *tried.rejection);
         }
-        log_attempt(context, tried.result, retry + 1);
+        log_attempt(context, breaker, tried.result, retry + 1);
 
         if (!retryable(context, tried.result, retry)) {
             co_return relayed_answer(tried.result, version);
@@ -202,28 +208,44 @@ http::Response GuardedCall::rejected(const http::RequestContext& context,
     ++counters_.rejected;
     record(breaker, CallRecord::Kind::rejected, nullptr);
     if (options_.log) {
-        options_.log->debug("rejected by {} ({}) {} id={}",
-                            breaker.name(),
-                            breaker::to_string(rejection.state),
-                            context.path,
-                            context.request_id);
+        const auto state = breaker::to_string(rejection.state);
+        http::log_line(*options_.log,
+                       spdlog::level::debug,
+                       {.event = "rejected",
+                        .request_id = context.request_id,
+                        .breaker = breaker.name(),
+                        .fields = {{"state", state}, {"path", context.path}}},
+                       fmt::format("rejected by {} ({}) {} id={}",
+                                   breaker.name(),
+                                   state,
+                                   context.path,
+                                   context.request_id));
     }
     return rejected_answer(breaker.name(), rejection, context.request.version());
 }
 
 void GuardedCall::log_attempt(const http::RequestContext& context,
+                              const breaker::CircuitBreaker& breaker,
                               const http::CallResult& result,
                               unsigned number) const {
-    if (options_.log) {
-        const auto took = std::chrono::duration_cast<milliseconds>(result.elapsed);
-        options_.log->debug("attempt {} of {} {} -> {} in {}ms id={}",
-                            number,
-                            options_.name,
-                            context.path,
-                            outcome_text(result),
-                            took.count(),
-                            context.request_id);
+    if (!options_.log || !options_.log->should_log(spdlog::level::debug)) {
+        return;
     }
+    const auto took = std::chrono::duration_cast<milliseconds>(result.elapsed).count();
+    const std::string outcome = outcome_text(result);
+    http::log_line(*options_.log,
+                   spdlog::level::debug,
+                   {.event = "attempt",
+                    .request_id = context.request_id,
+                    .breaker = breaker.name(),
+                    .fields = {{"attempt", number}, {"outcome", outcome}, {"ms", took}}},
+                   fmt::format("attempt {} of {} {} -> {} in {}ms id={}",
+                               number,
+                               options_.name,
+                               context.path,
+                               outcome,
+                               took,
+                               context.request_id));
 }
 
 void GuardedCall::record(const breaker::CircuitBreaker& breaker,

@@ -1,8 +1,8 @@
 #include "circuitlab/ops/breaker_board.hpp"
 
-#include <ctime>
-
 #include <nlohmann/json.hpp>
+
+#include "circuitlab/ops/event_json.hpp"
 
 namespace circuitlab::ops {
 
@@ -30,19 +30,6 @@ constexpr std::array<const char*, 3> call_kinds{"successful", "failed", "ignored
 
 std::size_t index_of(State state) {
     return static_cast<std::size_t>(state);
-}
-
-std::string iso_time(std::chrono::system_clock::time_point time) {
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()) % 1000;
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    char full[40];
-    std::snprintf(full, sizeof full, "%s.%03dZ", text, static_cast<int>(ms.count()));
-    return full;
 }
 
 json optional_number(const std::optional<double>& value) {
@@ -187,19 +174,9 @@ std::shared_ptr<BreakerBoard::Entry> BreakerBoard::entry(std::string_view name) 
 }
 
 json BreakerBoard::transition_json(const TransitionRecord& record) {
-    const breaker::Transition& transition = record.transition;
-    return {{"at", iso_time(record.at)},
-            {"breaker", transition.breaker},
-            {"from", breaker::to_string(transition.from)},
-            {"to", breaker::to_string(transition.to)},
-            {"reason", transition.reason},
-            {"generation", transition.generation},
-            {"window",
-             {{"calls", transition.window.calls},
-              {"failures", transition.window.failures},
-              {"slow_calls", transition.window.slow_calls},
-              {"failure_rate", optional_number(transition.window.failure_rate())},
-              {"slow_call_rate", optional_number(transition.window.slow_call_rate())}}}};
+    json fields = transition_fields(record.transition);
+    fields["at"] = iso_time(record.at);
+    return fields;
 }
 
 json BreakerBoard::entry_status(const Entry& entry) const {

@@ -11,16 +11,18 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "circuitlab/http/log_line.hpp"
+#include "circuitlab/ops/event_json.hpp"
+
 namespace circuitlab::ops {
 
 namespace {
 
 constexpr const char* logger_names[] = {"breaker", "http", "lab", "ops"};
 
-// Transition lines in json format carry their fields; this prefix marks such a payload.
-constexpr std::string_view event_prefix = "\x1e";
-
-bool json_format = false;
+// Starts every transition line, so that it stands out among the others and one grep finds
+// them all: `docker compose logs | grep TRANSITION`.
+constexpr const char* transition_mark = "TRANSITION ";
 
 /// Renders each record as one JSON object on one line.
 class JsonFormatter final : public spdlog::formatter {
@@ -28,20 +30,19 @@ class JsonFormatter final : public spdlog::formatter {
     explicit JsonFormatter(std::string role) : role_(std::move(role)) {}
 
     void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-        nlohmann::json line;
+        nlohmann::ordered_json line;
         line["time"] = iso_time(msg.time);
         line["level"] = spdlog::level::to_string_view(msg.level).data();
-        line["logger"] = std::string(msg.logger_name.data(), msg.logger_name.size());
         line["role"] = role_;
+        line["logger"] = std::string(msg.logger_name.data(), msg.logger_name.size());
         std::string_view payload(msg.payload.data(), msg.payload.size());
-        if (payload.starts_with(event_prefix)) {
-            line["event"] =
-                nlohmann::json::parse(payload.substr(event_prefix.size()), nullptr, false);
+        if (payload.starts_with(http::context_mark)) {
+            add_context(line, payload.substr(http::context_mark.size()));
         } else {
             line["msg"] = std::string(payload);
         }
         const std::string text =
-            line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
         dest.append(text.data(), text.data() + text.size());
         dest.push_back('\n');
     }
@@ -51,17 +52,16 @@ class JsonFormatter final : public spdlog::formatter {
     }
 
   private:
-    static std::string iso_time(spdlog::log_clock::time_point time) {
-        const auto ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()) % 1000;
-        const std::time_t seconds = spdlog::log_clock::to_time_t(time);
-        std::tm utc{};
-        gmtime_r(&seconds, &utc);
-        char text[32];
-        std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-        char full[40];
-        std::snprintf(full, sizeof full, "%s.%03dZ", text, static_cast<int>(ms.count()));
-        return full;
+    /// Copies the context's keys to the top level, after time, level, logger and role.
+    static void add_context(nlohmann::ordered_json& line, std::string_view payload) {
+        auto context = nlohmann::ordered_json::parse(payload, nullptr, false);
+        if (!context.is_object()) {
+            line["msg"] = std::string(payload);
+            return;
+        }
+        for (auto& [key, value] : context.items()) {
+            line.emplace(key, std::move(value));
+        }
     }
 
     std::string role_;
@@ -81,7 +81,7 @@ std::unique_ptr<spdlog::formatter> make_formatter(const std::string& role,
 void setup_logging(const std::string& role, const std::string& level, const std::string& format) {
     auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
     sink->set_formatter(make_formatter(role, format));
-    json_format = format == "json";
+    http::set_log_context(format == "json");
 
     for (const char* name : logger_names) {
         spdlog::drop(name);
@@ -103,25 +103,14 @@ std::shared_ptr<spdlog::logger> logger(const std::string& name) {
 }
 
 void log_transition(const breaker::Transition& transition) {
-    auto log = logger("breaker");
-    if (!json_format) {
-        log->info("{}", breaker::describe(transition));
-        return;
-    }
-    nlohmann::json event{
-        {"type", "transition"},
-        {"text", breaker::describe(transition)},
-        {"breaker", transition.breaker},
-        {"from", breaker::to_string(transition.from)},
-        {"to", breaker::to_string(transition.to)},
-        {"reason", transition.reason},
-        {"generation", transition.generation},
-        {"window",
-         {{"calls", transition.window.calls},
-          {"failures", transition.window.failures},
-          {"slow_calls", transition.window.slow_calls}}},
-    };
-    log->info("{}{}", event_prefix, event.dump());
+    nlohmann::json fields = transition_fields(transition);
+    fields.erase("breaker");
+    const http::LogContext context{
+        .event = "transition", .breaker = transition.breaker, .fields = std::move(fields)};
+    http::log_line(*logger("breaker"),
+                   spdlog::level::info,
+                   context,
+                   transition_mark + breaker::describe(transition));
 }
 
 }  // namespace circuitlab::ops

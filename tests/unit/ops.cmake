@@ -1,5 +1,6 @@
 add_executable(circuitlab_ops_tests
     ${CMAKE_CURRENT_LIST_DIR}/config_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/logging_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/openapi_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/admin_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/breaker_board_test.cpp

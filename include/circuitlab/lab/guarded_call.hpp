@@ -124,6 +124,7 @@ class GuardedCall {
                             const breaker::CircuitBreaker& breaker,
                             const breaker::Rejection& rejection);
     void log_attempt(const http::RequestContext& context,
+                     const breaker::CircuitBreaker& breaker,
                      const http::CallResult& result,
                      unsigned number) const;
     void record(const breaker::CircuitBreaker& breaker,
