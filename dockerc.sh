@@ -6,10 +6,16 @@
 #        ./dockerc.sh down    stop and remove the stack
 #        ./dockerc.sh logs    follow the logs of every service
 #        ./dockerc.sh ps      list the containers and their health
+#        ./dockerc.sh token   print the admin token (made on first use)
+#
+# The admin token: on first use a random one is made and kept in docker/.env (git-ignored,
+# readable by its owner only), where Compose finds it for every later `up`, including a
+# plain `docker compose ... up -d backline`. ADMIN_TOKEN in the environment wins over it.
 #
 # Environment (all optional):
-#   FAIL_RATE, SLOW_RATE, SLEEP, UPSTREAM_TIMEOUT_MS, CB_*, LOG_LEVEL, ...
+#   FAIL_RATE, SLOW_RATE, SLEEP, UPSTREAM_TIMEOUT_MS, CB_*, LOG_LEVEL, LOG_FORMAT, ...
 #                   settings of the services (see docker/docker-compose.yaml)
+#   ADMIN_TOKEN     the admin token for this run (16 to 256 of A-Z a-z 0-9 . _ ~ + / = -)
 #   DOCKERC_WAIT    seconds to wait for every service to be healthy (default 120)
 #   DOCKERC_BUILD   0: skip the build and use the images already there (default 1)
 #
@@ -24,6 +30,7 @@ FILE=docker/docker-compose.yaml
 SERVICES=(backline midline frontier gateway)
 WAIT=${DOCKERC_WAIT:-120}
 BASE_URL=http://localhost:8001
+ENV_FILE=docker/.env
 
 say() { printf 'dockerc: %s\n' "$*"; }
 die() {
@@ -73,6 +80,36 @@ check_engine() {
         engine_answers && return 0
     fi
     no_engine
+}
+
+# The token kept in ENV_FILE; empty when there is none.
+saved_token() {
+    [[ -f $ENV_FILE ]] || return 0
+    sed -n 's/^ADMIN_TOKEN=//p' "$ENV_FILE" | tail -n 1
+}
+
+# Sets and exports ADMIN_TOKEN: from the environment, else the saved one, else a new random
+# one (128 bits, hex) appended to ENV_FILE. TOKEN_FROM says which.
+ensure_token() {
+    local saved
+    if [[ -n ${ADMIN_TOKEN:-} ]]; then
+        TOKEN_FROM="ADMIN_TOKEN from the environment"
+    else
+        saved=$(saved_token)
+        if [[ -n $saved ]]; then
+            ADMIN_TOKEN=$saved
+            TOKEN_FROM="kept in $ENV_FILE"
+        else
+            ADMIN_TOKEN=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+            [[ ${#ADMIN_TOKEN} == 32 ]] || die "could not read 16 random bytes from /dev/urandom"
+            (
+                umask 077
+                printf 'ADMIN_TOKEN=%s\n' "$ADMIN_TOKEN" >>"$ENV_FILE"
+            ) || die "cannot write $ENV_FILE"
+            TOKEN_FROM="new, kept in $ENV_FILE"
+        fi
+    fi
+    export ADMIN_TOKEN
 }
 
 # healthy | starting | unhealthy | exited | missing ... for one service's container.
@@ -137,6 +174,12 @@ Circuit Breaker Lab is up ($COMPOSE_NAME, project $PROJECT):
   $BASE_URL/api/mustfail-request
   $BASE_URL/api/schema/
   $BASE_URL/api/schema/swagger-ui/
+  $BASE_URL/dashboard/
+  $BASE_URL/metrics
+Admin token ($TOKEN_FROM):
+  $ADMIN_TOKEN
+  (paste it once in the dashboard or in Swagger UI's Authorize; with curl:
+   -H "Authorization: Bearer \$(./dockerc.sh token)")
 Follow the logs:  $COMPOSE_CMD logs -f     (or ./dockerc.sh logs)
 Stop:             ./dockerc.sh down
 EOF
@@ -144,6 +187,7 @@ EOF
 
 cmd_up() {
     say "using $COMPOSE_NAME"
+    ensure_token
 
     if [[ ${DOCKERC_BUILD:-1} != 0 ]]; then
         say "building circuit-breaker:latest and circuit-breaker-gateway:latest"
@@ -168,6 +212,11 @@ main() {
     case $cmd in
         -h | --help | help) usage 0 ;;
         up | down | logs | ps) ;;
+        token)
+            ensure_token
+            printf '%s\n' "$ADMIN_TOKEN"
+            return 0
+            ;;
         *) usage 2 >&2 ;;
     esac
 

@@ -35,7 +35,7 @@ compose+=(-p circuitlab -f "$repo/docker/docker-compose.yaml")
 cleanup() { "$repo/dockerc.sh" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
-"$repo/dockerc.sh"
+up_output=$("$repo/dockerc.sh" 2>&1 | tee /dev/stderr)
 
 # The forecast through all three hops.
 body=$(curl -fsS "$base/api/success-request")
@@ -61,6 +61,55 @@ check "a transition line is in docker compose logs" grep -q 'closed -> open (' <
 # The bypass reaches backline while the breaker is open.
 bypass=$(curl -s "$base/api/mustfail-request?non_circuit_breaker=1")
 check "bypass reaches backline" grep -q 'downstream failed' <<<"$bypass"
+
+# The admin token: made on the first run, kept in the git-ignored docker/.env, printed.
+token=$("$repo/dockerc.sh" token)
+say "admin token: ${#token} characters"
+check "dockerc.sh made an admin token" test "${#token}" -ge 16
+check "the token is kept in docker/.env, which git ignores" bash -c \
+    'grep -qx "ADMIN_TOKEN=$1" "$2/docker/.env" && git -C "$2" check-ignore -q docker/.env' \
+    _ "$token" "$repo"
+check "dockerc.sh printed the token" grep -qF "$token" <<<"$up_output"
+
+# Steering through the gateway: the control routes refuse without the token, act with it.
+breaker=frontier-%3Emidline%5Bsuccess-request%5D
+control() { # control TOKEN STATE : HTTP status of forcing the breaker to STATE
+    curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $1" \
+        -d "{\"state\":\"$2\"}" "$base/api/chain/breakers/$breaker/state"
+}
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"state":"forced_open"}' \
+    "$base/api/chain/breakers/$breaker/state")
+check "forcing a breaker without the token is refused ($code)" test "$code" = 401
+check "forcing a breaker with a wrong token is refused" test "$(control wrong-token-0123456789 forced_open)" = 401
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -d '{"fail_rate":1}' "$base/api/chain/chaos")
+check "chaos without the token is refused ($code)" test "$code" = 401
+check "success-request still passes after the refusals" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/success-request")" = 200
+check "forcing frontier->midline[success-request] open with the token" \
+    test "$(control "$token" forced_open)" = 200
+headers=$(curl -s -D - -o /dev/null "$base/api/success-request")
+check "the forced-open breaker sheds success-request" \
+    grep -qi '^x-circuit-open: frontier->midline\[success-request\]' <<<"$headers"
+check "closing it with the token" test "$(control "$token" closed)" = 200
+check "success-request passes again" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/success-request")" = 200
+
+# Watching: the breakers of every hop, the metrics, the event stream and the dashboard.
+chain=$(curl -s "$base/api/chain/breakers")
+state_of() { # state_of BREAKER : its state in the /api/chain/breakers answer on stdin
+    python3 -c 'import json, sys
+print(*[b["state"] for h in json.load(sys.stdin)["hops"] for b in h["breakers"]
+        if b["name"] == sys.argv[1]])' "$1"
+}
+check "/api/chain/breakers shows midline's mustfail breaker open" \
+    test "$(state_of 'midline->backline[mustfail-request]' <<<"$chain")" = open
+metrics=$(curl -s "$base/metrics")
+check "/metrics has the resilience4j state gauge" \
+    grep -q '^resilience4j_circuitbreaker_state{name="frontier->midline\[success-request\]",state="closed"} 1' <<<"$metrics"
+events=$(curl -sN --max-time 3 "$base/api/events" || true)
+check "/api/events streams outcomes through the gateway" grep -q '^event: outcomes' <<<"$events"
+check "/dashboard/ answers 200" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' "$base/dashboard/")" = 200
 
 # Swagger UI and its assets, served by the binary with no internet.
 for path in /api/schema/ /api/schema/swagger-ui/ /api/schema/swagger-ui/swagger-ui-bundle.js \
