@@ -31,6 +31,7 @@ void CountWindow::record(bool failure, bool slow) {
         // Full: the slot being overwritten holds the oldest result.
         counts_.failures -= slot.failure ? 1 : 0;
         counts_.slow_calls -= slot.slow ? 1 : 0;
+        counts_.slow_failures -= slot.slow && slot.failure ? 1 : 0;
     } else {
         ++counts_.calls;
     }
@@ -38,6 +39,7 @@ void CountWindow::record(bool failure, bool slow) {
     slot = Slot{failure, slow};
     counts_.failures += failure ? 1 : 0;
     counts_.slow_calls += slow ? 1 : 0;
+    counts_.slow_failures += slow && failure ? 1 : 0;
     next_ = (next_ + 1) % slots_.size();
 }
 
@@ -58,6 +60,7 @@ void TimeWindow::record(Clock::time_point now, bool failure, bool slow) {
         ++counts->calls;
         counts->failures += failure ? 1 : 0;
         counts->slow_calls += slow ? 1 : 0;
+        counts->slow_failures += slow && failure ? 1 : 0;
     }
 }
 
@@ -84,6 +87,7 @@ void TimeWindow::drop(WindowCounts& bucket) {
     counts_.calls -= bucket.calls;
     counts_.failures -= bucket.failures;
     counts_.slow_calls -= bucket.slow_calls;
+    counts_.slow_failures -= bucket.slow_failures;
     bucket = WindowCounts{};
 }
 

@@ -336,15 +336,17 @@ void BreakerBoard::write_window_metrics(PromText& out,
                    {{"name", tracked->name}},
                    static_cast<double>(tracked->breaker->config().window_size));
     }
-    // TODO: split slow calls into successful and failed like resilience4j; the core's window
-    // counts slow calls as one number, so kind is "all" until it counts both.
     out.family("resilience4j_circuitbreaker_slow_calls",
                "gauge",
                "The number of slow calls stored in the sliding window");
     for (std::size_t i = 0; i < all.size(); ++i) {
+        const breaker::WindowCounts& window = views[i].window;
         out.sample("resilience4j_circuitbreaker_slow_calls",
-                   {{"name", all[i]->name}, {"kind", "all"}},
-                   static_cast<double>(views[i].window.slow_calls));
+                   {{"name", all[i]->name}, {"kind", "successful"}},
+                   static_cast<double>(window.slow_calls - window.slow_failures));
+        out.sample("resilience4j_circuitbreaker_slow_calls",
+                   {{"name", all[i]->name}, {"kind", "failed"}},
+                   static_cast<double>(window.slow_failures));
     }
 
     // Rates are left out, not -1, until the window holds minimum_calls.

@@ -24,18 +24,22 @@ TEST(CountWindowTest, CountsFailuresAndSlowCalls) {
     EXPECT_EQ(window.counts().calls, 3u);
     EXPECT_EQ(window.counts().failures, 2u);
     EXPECT_EQ(window.counts().slow_calls, 2u);
+    EXPECT_EQ(window.counts().slow_failures, 1u);
 }
 
 TEST(CountWindowTest, OverwritesTheOldestWhenFull) {
     CountWindow window(2);
 
     window.record(true, true);
+    window.record(false, true);
+    EXPECT_EQ(window.counts().slow_failures, 1u);
     window.record(false, false);
     window.record(false, false);
 
     EXPECT_EQ(window.counts().calls, 2u);
     EXPECT_EQ(window.counts().failures, 0u);
     EXPECT_EQ(window.counts().slow_calls, 0u);
+    EXPECT_EQ(window.counts().slow_failures, 0u);
 }
 
 TEST(CountWindowTest, ClearForgetsEverything) {
@@ -66,6 +70,7 @@ TEST(TimeWindowTest, CountsCallsOfTheCurrentAndRecentSeconds) {
     EXPECT_EQ(window.counts().calls, 3u);
     EXPECT_EQ(window.counts().failures, 2u);
     EXPECT_EQ(window.counts().slow_calls, 2u);
+    EXPECT_EQ(window.counts().slow_failures, 1u);
 }
 
 TEST(TimeWindowTest, DropsASecondOnceItIsWindowSecondsOld) {
@@ -94,11 +99,13 @@ TEST(TimeWindowTest, LongSilenceEmptiesEveryBucket) {
         window.record(t0 + std::chrono::seconds(s), true, true);
     }
 
+    EXPECT_EQ(window.counts().slow_failures, 4u);
     window.age(t0 + 1h);
 
     EXPECT_EQ(window.counts().calls, 0u);
     EXPECT_EQ(window.counts().failures, 0u);
     EXPECT_EQ(window.counts().slow_calls, 0u);
+    EXPECT_EQ(window.counts().slow_failures, 0u);
 }
 
 TEST(TimeWindowTest, ReusedBucketStartsEmpty) {

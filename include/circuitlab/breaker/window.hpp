@@ -16,6 +16,7 @@ struct WindowCounts {
     std::size_t calls = 0;
     std::size_t failures = 0;
     std::size_t slow_calls = 0;
+    std::size_t slow_failures = 0;  ///< Calls both slow and failed (also in the two above).
 
     /// Failure rate in percent; nullopt when the window is empty.
     std::optional<double> failure_rate() const;
