@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -123,7 +124,13 @@ int LabStack::run(const std::string& args, const std::map<std::string, std::stri
 }
 
 void LabStack::start() {
-    std::system(("mkdir -p '" + dir_ + "'").c_str());
+    std::filesystem::create_directories(dir_);
+    // Logs of an earlier run (another test, or a reused build directory) would answer log()
+    // and sanitizer_reports() for this one.
+    for (const char* role : {"frontier", "midline", "backline", "gateway", "gateway-access"}) {
+        std::filesystem::remove(dir_ + "/" + role + ".log");
+    }
+    std::filesystem::remove(dir_ + ".launcher.log");
     if (run("start", {}) != 0) {
         std::ifstream output(dir_ + ".launcher.log");
         std::stringstream text;
