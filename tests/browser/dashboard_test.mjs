@@ -167,6 +167,33 @@ async function pressOnBreaker(page, breakerName, action) {
     .click({ timeout: UI_MS });
 }
 
+// Narrows and widens the window: the chart must fit its panel each time.
+async function chartFollowsTheWindow(page) {
+  const widths = () => page.locator("#chart").evaluate((chart) => ({
+    canvas: chart.querySelector("canvas").getBoundingClientRect().width,
+    panel: chart.clientWidth,
+  }));
+  const fits = async (viewport) => {
+    await page.setViewportSize({ width: viewport, height: 900 });
+    await page.waitForFunction(() => {
+      const chart = document.querySelector("#chart");
+      const canvas = chart.querySelector("canvas").getBoundingClientRect().width;
+      return Math.abs(canvas - Math.max(320, chart.clientWidth)) <= 2;
+    }, null, { timeout: UI_MS }).catch(() => {});
+    const { canvas, panel } = await widths();
+    check(Math.abs(canvas - Math.max(320, panel)) <= 2,
+      `at ${viewport} px the chart is ${canvas} px wide in a ${panel} px panel`);
+    return canvas;
+  };
+  // Below about 900 px the two panels stack, so the chart gets the whole width.
+  const narrow = await fits(600);
+  const wide = await fits(1600);
+  const usual = await fits(1280);
+  check(wide > usual, `the chart did not follow the window (${wide} px, then ${usual} px)`);
+  return `the chart fits its panel: ${Math.round(narrow)} px at 600, ${Math.round(wide)} px ` +
+    `at 1600, ${Math.round(usual)} px at 1280`;
+}
+
 // --- the scenario -------------------------------------------------------------------------
 
 async function loadDashboard(context) {
@@ -188,6 +215,7 @@ async function loadDashboard(context) {
     }
     await page.locator("#chart canvas").first().waitFor({ timeout: UI_MS });
     console.log("    the calls-per-second chart is drawn");
+    console.log(`    ${await chartFollowsTheWindow(page)}`);
     // Two more polls and a few outcome events: late errors show up too.
     await page.waitForTimeout(2500);
     watch.assertClean("while loading");

@@ -210,9 +210,11 @@
     return new Date(seconds * 1000).toLocaleTimeString([], { hour12: false });
   }
 
+  const CHART_HEIGHT = 220;
+  const chartWidth = () => Math.max(320, $("chart").clientWidth || 520);
   const chart = new uPlot({
-    width: Math.max(320, $("chart").clientWidth || 520),
-    height: 220,
+    width: chartWidth(),
+    height: CHART_HEIGHT,
     series: [{}].concat(
       Object.entries(series).map(([label, stroke]) => ({ label, stroke, width: 2 }))),
     // uPlot's default time axis puts a date line under some ticks, and those collide on a
@@ -221,6 +223,10 @@
     legend: { live: false },
     padding: [12, 28, 0, 0], // room for the last tick's time at the right edge
   }, data, $("chart"));
+  // The chart follows its panel when the window is resized.
+  new ResizeObserver(() => {
+    if (chartWidth() !== chart.width) chart.setSize({ width: chartWidth(), height: CHART_HEIGHT });
+  }).observe($("chart"));
 
   function onOutcomes(event) {
     const counts = JSON.parse(event.data);
