@@ -48,8 +48,6 @@ using namespace std::chrono_literals;
 namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-const int base_port = base_port_from_env(18000);
-
 constexpr int load_clients = 32;
 constexpr auto fault_time = 3s;
 constexpr auto wait_in_open = 1500ms;
@@ -358,28 +356,24 @@ struct Fault {
     std::function<void()> heal;
 };
 
-class FaultTest : public ::testing::Test {
+class FaultTest : public StackTest {
   protected:
     void SetUp() override {
-        stack_ = std::make_unique<LabStack>(
-            base_port,
-            std::map<std::string, std::string>{
-                {"LOG_LEVEL", "info"},
-                {"CB_WAIT_IN_OPEN_MS", std::to_string(wait_in_open.count())},
-                {"CB_MAX_WAIT_IN_HALF_OPEN_MS", std::to_string(max_wait_in_half_open.count())},
-                {"UPSTREAM_TIMEOUT_MS", "500"},
-                {"FAIL_RATE", "0"},
-                {"SLOW_RATE", "0"},
-            });
-        stack_->start();
+        start_stack({
+            {"LOG_LEVEL", "info"},
+            {"CB_WAIT_IN_OPEN_MS", std::to_string(wait_in_open.count())},
+            {"CB_MAX_WAIT_IN_HALF_OPEN_MS", std::to_string(max_wait_in_half_open.count())},
+            {"UPSTREAM_TIMEOUT_MS", "500"},
+            {"FAIL_RATE", "0"},
+            {"SLOW_RATE", "0"},
+        });
         traffic_ = std::make_unique<Traffic>(stack_->gateway_port());
     }
 
     void TearDown() override {
         traffic_.reset();
         fake_.reset();
-        stack_->stop();
-        EXPECT_EQ(stack_->sanitizer_reports(), "");
+        StackTest::TearDown();
     }
 
     std::vector<Fault> faults_of(const std::string& role) {
@@ -538,7 +532,6 @@ class FaultTest : public ::testing::Test {
         return 2 * std::max(1L, workers) * (load_clients + 2);
     }
 
-    std::unique_ptr<LabStack> stack_;
     std::unique_ptr<Traffic> traffic_;
     std::unique_ptr<FakeUpstream> fake_;
     std::map<std::string, int> pids_;

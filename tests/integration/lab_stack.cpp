@@ -202,4 +202,16 @@ std::string LabStack::log(const std::string& role) const {
     return text.str();
 }
 
+void StackTest::start_stack(const std::map<std::string, std::string>& env) {
+    stack_ = std::make_unique<LabStack>(base_port_from_env(18000), env);
+    stack_->start();
+}
+
+void StackTest::TearDown() {
+    if (stack_) {
+        stack_->stop();
+        EXPECT_EQ(stack_->sanitizer_reports(), "");
+    }
+}
+
 }  // namespace circuitlab::testing

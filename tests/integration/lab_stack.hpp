@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -89,6 +91,19 @@ class LabStack {
     std::string dir_;
     std::map<std::string, std::string> env_;
     bool started_ = false;
+};
+
+/// A test with one lab stack on CIRCUITLAB_TEST_BASE_PORT (18000 when unset).
+class StackTest : public ::testing::Test {
+  protected:
+    /// Makes and starts the stack with `env`; throws with the launcher's output on failure.
+    void start_stack(const std::map<std::string, std::string>& env);
+
+    /// Stops the stack when there is one, and fails the test when a role wrote a sanitizer
+    /// report (leak reports are written as a process exits, so after the stop).
+    void TearDown() override;
+
+    std::unique_ptr<LabStack> stack_;
 };
 
 }  // namespace circuitlab::testing

@@ -23,25 +23,13 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-// CIRCUITLAB_TEST_BASE_PORT moves the stack, so two checkouts can run these tests at once.
-const int base_port = base_port_from_env(18000);
-
-class LabTest : public ::testing::Test {
+class LabTest : public StackTest {
   protected:
     void start(std::map<std::string, std::string> env) {
         env.emplace("CB_WAIT_IN_OPEN_MS", "1500");
         env.emplace("CB_MAX_WAIT_IN_HALF_OPEN_MS", "3000");
         env.emplace("UPSTREAM_TIMEOUT_MS", "500");
-        stack_ = std::make_unique<LabStack>(base_port, env);
-        stack_->start();
-    }
-
-    void TearDown() override {
-        if (stack_) {
-            stack_->stop();
-            // After the stop: leak reports are written when a process exits.
-            EXPECT_EQ(stack_->sanitizer_reports(), "");
-        }
+        start_stack(env);
     }
 
     Answer edge(const std::string& target) { return fetch(stack_->gateway_port(), target); }
@@ -70,8 +58,6 @@ class LabTest : public ::testing::Test {
         }
         return false;
     }
-
-    std::unique_ptr<LabStack> stack_;
 };
 
 TEST_F(LabTest, SuccessThroughTheGatewayReturnsFiveForecastItems) {

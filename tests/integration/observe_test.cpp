@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lab_stack.hpp"
+#include "support/metrics_text.hpp"
 
 namespace circuitlab::testing {
 namespace {
@@ -34,7 +35,6 @@ using namespace std::chrono_literals;
 using boost::beast::http::verb;
 using nlohmann::json;
 
-const int base_port = base_port_from_env(18000);
 constexpr const char* token = "obs-test-token-0123456789";
 
 const std::string frontier_success = "frontier->midline[success-request]";
@@ -65,17 +65,6 @@ json body_of(const Answer& answer) {
     return json::parse(answer.body, nullptr, false);
 }
 
-// The value of the sample line that starts with `series` (name and labels); NaN when absent.
-double sample(const std::string& text, const std::string& series) {
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-        if (line.starts_with(series + " ")) {
-            return std::stod(line.substr(series.size() + 1));
-        }
-    }
-    return std::numeric_limits<double>::quiet_NaN();
-}
-
 // One mutating request, named for the failure message.
 struct Mutation {
     std::string what;
@@ -85,23 +74,14 @@ struct Mutation {
     std::string body;
 };
 
-class ObserveTest : public ::testing::Test {
+class ObserveTest : public StackTest {
   protected:
     void start(std::map<std::string, std::string> env) {
         env.emplace("FAIL_RATE", "0");
         env.emplace("SLOW_RATE", "0");
         env.emplace("UPSTREAM_TIMEOUT_MS", "1000");
         env.emplace("ADMIN_TOKEN", "");  // never one from the caller's shell
-        stack_ = std::make_unique<LabStack>(base_port, env);
-        stack_->start();
-    }
-
-    void TearDown() override {
-        if (stack_) {
-            stack_->stop();
-            // After the stop: leak reports are written when a process exits.
-            EXPECT_EQ(stack_->sanitizer_reports(), "");
-        }
+        start_stack(env);
     }
 
     int gateway() const { return stack_->gateway_port(); }
@@ -150,8 +130,6 @@ class ObserveTest : public ::testing::Test {
         EXPECT_EQ(body_of(fetch(port("backline"), "/api/chaos"))["fail_rate"], 0.0);
         EXPECT_EQ(edge("/api/success-request").status, 200);
     }
-
-    std::unique_ptr<LabStack> stack_;
 };
 
 TEST_F(ObserveTest, WithoutAdminTokenEveryMutatingRouteAnswers403WithAHintAndDoesNothing) {

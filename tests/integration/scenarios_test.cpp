@@ -26,8 +26,6 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-const int base_port = base_port_from_env(18000);
-
 std::size_t count_of(const std::string& text, const std::string& needle) {
     std::size_t count = 0;
     for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
@@ -36,30 +34,23 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
     return count;
 }
 
-class ScenarioTest : public ::testing::Test {
+class ScenarioTest : public StackTest {
   protected:
     // Scenario defaults: wait in open 2 s, 3 half-open calls, max wait in half-open 3 s.
     void start(std::map<std::string, std::string> env) {
         env.emplace("CB_WAIT_IN_OPEN_MS", "2000");
         env.emplace("CB_MAX_WAIT_IN_HALF_OPEN_MS", "3000");
         env.emplace("UPSTREAM_TIMEOUT_MS", "1000");
-        stack_ = std::make_unique<LabStack>(base_port, env);
-        stack_->start();
-        for (const char* role : {"frontier", "midline", "backline"}) {
-            log_start_[role] = stack_->log(role).size();
-        }
+        start_stack(env);
     }
 
-    // What a role logged since this test started its stack (logs are appended across tests).
-    std::string log(const std::string& role) const {
-        return stack_->log(role).substr(log_start_.at(role));
-    }
+    std::string log(const std::string& role) const { return stack_->log(role); }
 
     void TearDown() override {
         if (stack_) {
             stack_->signal_quietly("backline", SIGCONT);
-            stack_->stop();
         }
+        StackTest::TearDown();
     }
 
     Answer edge(const std::string& target) { return fetch(stack_->gateway_port(), target); }
@@ -102,9 +93,6 @@ class ScenarioTest : public ::testing::Test {
         }
         return done();
     }
-
-    std::unique_ptr<LabStack> stack_;
-    std::map<std::string, std::size_t> log_start_;
 };
 
 bool is_breaker_503(const Answer& answer) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/fake_clock.hpp"
+#include "support/metrics_text.hpp"
 
 namespace circuitlab::ops {
 namespace {
@@ -17,19 +18,9 @@ using namespace std::chrono_literals;
 using breaker::Outcome;
 using breaker::State;
 using nlohmann::json;
+using testing::sample;
 
 constexpr const char* name = "midline->backline[timeout-request]";
-
-// The value of the sample line that starts with `series` (name and labels), or NaN when absent.
-double sample(const std::string& text, const std::string& series) {
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-        if (line.starts_with(series + " ")) {
-            return std::stod(line.substr(series.size() + 1));
-        }
-    }
-    return std::numeric_limits<double>::quiet_NaN();
-}
 
 std::string series(const std::string& metric, const std::string& labels) {
     return metric + "{name=\"" + name + "\"" + (labels.empty() ? "" : "," + labels) + "}";
