@@ -10,7 +10,8 @@
 #
 # The admin token: on first use a random one is made and kept in docker/.env (git-ignored,
 # readable by its owner only), where Compose finds it for every later `up`, including a
-# plain `docker compose ... up -d backline`. ADMIN_TOKEN in the environment wins over it.
+# plain `docker compose ... up -d backline`. ADMIN_TOKEN in the environment wins over it
+# and replaces it there.
 #
 # Environment (all optional):
 #   FAIL_RATE, SLOW_RATE, SLEEP, UPSTREAM_TIMEOUT_MS, CB_*, LOG_LEVEL, LOG_FORMAT, ...
@@ -88,26 +89,40 @@ saved_token() {
     sed -n 's/^ADMIN_TOKEN=//p' "$ENV_FILE" | tail -n 1
 }
 
-# Sets and exports ADMIN_TOKEN: from the environment, else the saved one, else a new random
-# one (128 bits, hex) appended to ENV_FILE. TOKEN_FROM says which.
+# save_token TOKEN: ENV_FILE holds TOKEN as its only ADMIN_TOKEN line, other lines kept.
+save_token() {
+    (
+        umask 077
+        local rest=""
+        if [[ -f $ENV_FILE ]]; then
+            rest=$(grep -v '^ADMIN_TOKEN=' "$ENV_FILE" || true)
+        fi
+        {
+            [[ -n $rest ]] && printf '%s\n' "$rest"
+            printf 'ADMIN_TOKEN=%s\n' "$1"
+        } >"$ENV_FILE.tmp" && mv "$ENV_FILE.tmp" "$ENV_FILE"
+    ) || die "cannot write $ENV_FILE"
+}
+
+# Sets and exports ADMIN_TOKEN: from the environment (then also saved, so ENV_FILE always
+# holds the token the services run with), else the saved one, else a new random one (128
+# bits, hex). TOKEN_FROM says which.
 ensure_token() {
     local saved
+    saved=$(saved_token)
     if [[ -n ${ADMIN_TOKEN:-} ]]; then
-        TOKEN_FROM="ADMIN_TOKEN from the environment"
+        [[ $ADMIN_TOKEN =~ ^[A-Za-z0-9._~+/=-]{16,256}$ ]] ||
+            die "ADMIN_TOKEN: 16 to 256 of A-Z a-z 0-9 . _ ~ + / = - expected"
+        TOKEN_FROM="ADMIN_TOKEN from the environment, kept in $ENV_FILE"
+        [[ $ADMIN_TOKEN == "$saved" ]] || save_token "$ADMIN_TOKEN"
+    elif [[ -n $saved ]]; then
+        ADMIN_TOKEN=$saved
+        TOKEN_FROM="kept in $ENV_FILE"
     else
-        saved=$(saved_token)
-        if [[ -n $saved ]]; then
-            ADMIN_TOKEN=$saved
-            TOKEN_FROM="kept in $ENV_FILE"
-        else
-            ADMIN_TOKEN=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
-            [[ ${#ADMIN_TOKEN} == 32 ]] || die "could not read 16 random bytes from /dev/urandom"
-            (
-                umask 077
-                printf 'ADMIN_TOKEN=%s\n' "$ADMIN_TOKEN" >>"$ENV_FILE"
-            ) || die "cannot write $ENV_FILE"
-            TOKEN_FROM="new, kept in $ENV_FILE"
-        fi
+        ADMIN_TOKEN=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+        [[ ${#ADMIN_TOKEN} == 32 ]] || die "could not read 16 random bytes from /dev/urandom"
+        save_token "$ADMIN_TOKEN"
+        TOKEN_FROM="new, kept in $ENV_FILE"
     fi
     export ADMIN_TOKEN
 }

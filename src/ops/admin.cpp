@@ -47,7 +47,8 @@ std::optional<http::Response> check_admin(const http::Request& request,
     if (configured_token.empty()) {
         return http::json_error(bhttp::status::forbidden,
                                 "admin routes are off: start the services with ADMIN_TOKEN set "
-                                "(./dockerc.sh makes one and prints it)",
+                                "(./dockerc.sh makes one and prints it; without Docker: "
+                                "ADMIN_TOKEN=<16+ characters> scripts/lab-local.sh start)",
                                 version);
     }
     const auto header = request[bhttp::field::authorization];

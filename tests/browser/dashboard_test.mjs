@@ -236,6 +236,14 @@ async function openOnStorm(page, watch) {
     await page.locator("#transitions tbody tr", { hasText: MUSTFAIL.midline })
       .filter({ hasText: "closed → open" }).first().waitFor({ timeout: UI_MS });
     console.log("    its closed → open transition is listed with its reason");
+    // The card itself says why it opened: the trip cleared the window, the reason keeps it.
+    const card = breaker(page, MUSTFAIL.midline);
+    const why = (await card.locator(".why").innerText()).trim();
+    check(/^closed → open: failure rate 100\.0% >= 50\.0% over \d+ calls/.test(why),
+      `the open card should give the trip's reason, shows "${why}"`);
+    const text = await card.innerText();
+    check(text.includes("window cleared when it opened"), `the open card says: "${text}"`);
+    console.log(`    the card says why: "${why}"`);
     // The chart gets the storm's second with the next outcomes event; the breaker stays open
     // until the next call (no CB_AUTO_HALF_OPEN), so waiting for it cannot lose the state.
     await page.waitForTimeout(1200);
@@ -310,7 +318,8 @@ async function breakAndHeal(page, watch) {
       .waitFor({ timeout: UI_MS });
     console.log("    backline shows fail 0");
     for (const name of [TIMEOUT.frontier, TIMEOUT.midline]) {
-      await breaker(page, name).filter({ hasText: "probe due" }).waitFor({ timeout: UI_MS });
+      await breaker(page, name).filter({ hasText: "half-open on the next call" })
+        .waitFor({ timeout: UI_MS });
     }
     console.log("    both timeout-request breakers say the probe is due");
 

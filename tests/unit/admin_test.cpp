@@ -31,6 +31,9 @@ TEST(AdminCheckTest, NoConfiguredTokenRefusesWith403AndAHintWhateverIsSent) {
         EXPECT_EQ(refused->result(), bhttp::status::forbidden);
         EXPECT_EQ((*refused)[bhttp::field::content_type], "application/json");
         EXPECT_NE(error_of(*refused).find("ADMIN_TOKEN"), std::string::npos);
+        // The hint names both ways to start the lab with a token.
+        EXPECT_NE(error_of(*refused).find("./dockerc.sh"), std::string::npos);
+        EXPECT_NE(error_of(*refused).find("scripts/lab-local.sh"), std::string::npos);
     }
 }
 

@@ -81,8 +81,25 @@
 
   function probeText(breaker) {
     if (breaker.state !== "open") return "";
-    if (breaker.probe_due) return " · probe due (next call)";
+    if (breaker.probe_due) return " · half-open on the next call";
     return " · probe in " + (breaker.next_probe_in_ms / 1000).toFixed(1) + " s";
+  }
+
+  // A trip clears the window; its counts as they were are in the transition's reason.
+  function windowText(breaker, rates) {
+    const w = breaker.window;
+    if (w.calls === 0 && breaker.state === "open") {
+      return "window cleared when it opened";
+    }
+    return rates + " · window " + w.calls + " calls, " + w.failures + " failed, " +
+      w.slow_calls + " slow";
+  }
+
+  // Why a breaker is not closed: the reason of its last transition (newest first).
+  function whyLine(breaker) {
+    const last = breaker.transitions && breaker.transitions[0];
+    if (breaker.state === "closed" || !last) return "";
+    return el("div", { class: "why" }, last.from + " → " + last.to + ": " + last.reason);
   }
 
   function breakerCard(breaker) {
@@ -107,8 +124,8 @@
       el("div", {}, el("span", { class: "name" }, breaker.name), " "),
       el("div", {}, state,
         el("span", { class: "muted" }, " gen " + breaker.generation + probeText(breaker))),
-      el("div", { class: "muted" }, rates + " · window " + w.calls + " calls, " + w.failures +
-        " failed, " + w.slow_calls + " slow"),
+      el("div", { class: "muted" }, windowText(breaker, rates)),
+      whyLine(breaker),
       gauge("failure", w.evaluated ? w.failure_rate : null, c.failure_rate_threshold),
       gauge("slow", w.evaluated ? w.slow_call_rate : null, c.slow_call_rate_threshold),
       actions);
