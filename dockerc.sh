@@ -6,12 +6,13 @@
 #        ./dockerc.sh down    stop and remove the stack
 #        ./dockerc.sh logs    follow the logs of every service
 #        ./dockerc.sh ps      list the containers and their health
-#        ./dockerc.sh token   print the admin token (made on first use)
+#        ./dockerc.sh token   print the saved admin token, the one `up` started the services
+#                             with (made on first use)
 #
 # The admin token: on first use a random one is made and kept in docker/.env (git-ignored,
 # readable by its owner only), where Compose finds it for every later `up`, including a
-# plain `docker compose ... up -d backline`. ADMIN_TOKEN in the environment wins over it
-# and replaces it there.
+# plain `docker compose ... up -d backline`. ADMIN_TOKEN in the environment wins over it at
+# `up`, and replaces it there.
 #
 # Environment (all optional):
 #   FAIL_RATE, SLOW_RATE, SLEEP, UPSTREAM_TIMEOUT_MS, CB_*, LOG_LEVEL, LOG_FORMAT, ...
@@ -127,6 +128,23 @@ ensure_token() {
     export ADMIN_TOKEN
 }
 
+# `token`: the token the services were started with, the saved one (made now on first use).
+# A different ADMIN_TOKEN in the environment changes nothing here: only `up` takes it.
+print_token() {
+    local given=${ADMIN_TOKEN:-} saved
+    saved=$(saved_token)
+    if [[ -z $saved ]]; then
+        unset ADMIN_TOKEN
+        ensure_token
+        saved=$ADMIN_TOKEN
+    fi
+    if [[ -n $given && $given != "$saved" ]]; then
+        say "ADMIN_TOKEN in your environment is not the saved one printed here;" \
+            "./dockerc.sh (up) would start the services with it and save it" >&2
+    fi
+    printf '%s\n' "$saved"
+}
+
 # healthy | starting | unhealthy | exited | missing ... for one service's container.
 service_state() {
     local id
@@ -202,7 +220,6 @@ EOF
 
 cmd_up() {
     say "using $COMPOSE_NAME"
-    ensure_token
 
     if [[ ${DOCKERC_BUILD:-1} != 0 ]]; then
         say "building circuit-breaker:latest and circuit-breaker-gateway:latest"
@@ -226,10 +243,13 @@ main() {
     local cmd=${1:-up}
     case $cmd in
         -h | --help | help) usage 0 ;;
-        up | down | logs | ps) ;;
-        token)
+        down | logs | ps) ;;
+        up)
+            # A bad ADMIN_TOKEN stops here, before any Docker work.
             ensure_token
-            printf '%s\n' "$ADMIN_TOKEN"
+            ;;
+        token)
+            print_token
             return 0
             ;;
         *) usage 2 >&2 ;;

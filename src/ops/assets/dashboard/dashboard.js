@@ -38,6 +38,7 @@
     sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
     $("token").value = "";
     showToken();
+    say(token() ? "Token kept; the buttons send it." : "No token kept.");
   });
 
   async function admin(method, path, body) {
