@@ -46,7 +46,8 @@ usage() {
 }
 
 # Compose 2.26 writes ESC[2K before each log line even with --no-color.
-strip_escapes() { sed 's/\x1b\[2K//g'; }
+# Unbuffered, so followed logs go through at once.
+strip_escapes() { sed -u 's/\x1b\[2K//g'; }
 
 no_engine() {
     local helper=../shared/tools/offline-docker.sh
@@ -261,7 +262,7 @@ main() {
     case $cmd in
         up) cmd_up ;;
         down) compose down --remove-orphans ;;
-        logs) compose logs -f ;;
+        logs) compose logs -f 2>&1 | strip_escapes ;;
         ps) compose ps ;;
     esac
 }
