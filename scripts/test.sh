@@ -24,8 +24,11 @@ BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 OFFLINE_DOCKER=$REPO/../shared/tools/offline-docker.sh
 cd "$REPO"
-# Paths under the checkout are hashed relative to it, so every clone shares one ccache.
+# Every clone shares one ccache: paths under the checkout are hashed relative to it, and the
+# build directory is left out of the hash (-g would put it in; gdb may then name another
+# clone's build directory as the compilation directory).
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$REPO}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 
 TIMINGS=()
 stage() { # stage NAME COMMAND... : run one step, print and record its duration
