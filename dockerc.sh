@@ -113,6 +113,7 @@ ensure_token() {
     local saved
     saved=$(saved_token)
     if [[ -n ${ADMIN_TOKEN:-} ]]; then
+        # The binary's rule (src/ops/config.cpp), checked here before anything is built.
         [[ $ADMIN_TOKEN =~ ^[A-Za-z0-9._~+/=-]{16,256}$ ]] ||
             die "ADMIN_TOKEN: 16 to 256 of A-Z a-z 0-9 . _ ~ + / = - expected"
         TOKEN_FROM="ADMIN_TOKEN from the environment, kept in $ENV_FILE"
@@ -129,17 +130,18 @@ ensure_token() {
     export ADMIN_TOKEN
 }
 
-# `token`: the token the services were started with, the saved one (made now on first use).
-# A different ADMIN_TOKEN in the environment changes nothing here: only `up` takes it.
+# `token`: the saved token, the one the services were started with. With none saved yet it
+# is the one `up` would take (ADMIN_TOKEN, else a new one), saved now. A different
+# ADMIN_TOKEN in the environment replaces nothing here: only `up` does that.
 print_token() {
-    local given=${ADMIN_TOKEN:-} saved
+    local saved
     saved=$(saved_token)
     if [[ -z $saved ]]; then
-        unset ADMIN_TOKEN
         ensure_token
-        saved=$ADMIN_TOKEN
+        printf '%s\n' "$ADMIN_TOKEN"
+        return
     fi
-    if [[ -n $given && $given != "$saved" ]]; then
+    if [[ -n ${ADMIN_TOKEN:-} && $ADMIN_TOKEN != "$saved" ]]; then
         say "ADMIN_TOKEN in your environment is not the saved one printed here;" \
             "./dockerc.sh (up) would start the services with it and save it" >&2
     fi
